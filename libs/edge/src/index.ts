@@ -1,0 +1,6 @@
+/** @portico/edge: the common layer every Portico BFF links. Named exports only. */
+export { loadConfig, formatConfigError, edgeEnvShape, ConfigError, describeIssues, deepFreeze, durationSchema, sizeSchema, parseDuration, parseSize } from './config';
+export type { EdgeConfig, JwtAlgorithm, LoadConfigOptions } from './config';
+export { catalogue, problemType, isErrorCode, EdgeError, isEdgeError, problemMiddleware, renderProblem, problemBody, toEdgeError } from './errors';
+export type { ErrorCode, EdgeErrorOptions, ProblemBody, ProblemDeps } from './errors';
+export type { EdgeState, EdgeContext, EdgeLogger, Principal, RouteInfo } from './state';

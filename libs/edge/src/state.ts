@@ -1,0 +1,62 @@
+/** EdgeState: the one declared shape of ctx.state across edge, gateway and services. Each field names the module that sets it. */
+import type { ParameterizedContext } from 'koa';
+
+/** The logger surface edge modules rely on; pino's Logger satisfies it. */
+export interface EdgeLogger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+  child(bindings: Record<string, unknown>): EdgeLogger;
+}
+
+/** Who made the request, once verified by auth/authenticate. */
+export interface Principal {
+  /** How the caller proved who it is. */
+  kind: 'jwt' | 'api-key';
+  /** Verified `iss` for JWTs; `portico:api-key` for API keys. */
+  issuer: string;
+  /** Verified `sub` for JWTs; the owning consumer for API keys. */
+  subject: string;
+  /** OAuth scopes (`orders:read`). */
+  scopes: readonly string[];
+  /** Roles (`consumer`, `courier`, `admin`). */
+  roles: readonly string[];
+  /** The OAuth client (`azp`/`client_id`) or the API key id. */
+  clientId?: string;
+  /** The API key's quota plan. */
+  plan?: string;
+  /** Expiry, epoch seconds (JWTs only). */
+  expiresAt?: number;
+}
+
+/** The matched route, set by the router before the route's own chain runs. */
+export interface RouteInfo {
+  /** Route id from the routing map (`get-order-details`). */
+  id: string;
+  /** Path template (`/orders/:orderId`); metrics and spans use it, never ctx.path. */
+  template: string;
+}
+
+/** The declared shape of `ctx.state` for every Portico service. */
+export interface EdgeState {
+  /** Set by logging/request-id: the incoming valid X-Request-Id or a new one. */
+  requestId: string;
+  /** Set by logging/request-id: a child logger bound to the request id. */
+  log: EdgeLogger;
+  /** Set by logging/request-id: the client address after trusted-proxy hops are removed. */
+  clientAddress: string;
+  /** Set by the router. */
+  route?: RouteInfo;
+  /** Set by auth/authenticate when credentials were verified. */
+  principal?: Principal;
+  /** Set by the route chain: absolute epoch ms by which the answer must be built. */
+  deadline?: number;
+  /** Set by cache: HIT or MISS, read by the access log. */
+  cache?: 'HIT' | 'MISS' | 'BYPASS';
+  /** Set by ratelimit: the decision, read by the access log and metrics. */
+  rateLimit?: { policy: string; allowed: boolean; remaining: number };
+}
+
+/** The Koa context type every Portico middleware receives. */
+export type EdgeContext = ParameterizedContext<EdgeState>;
