@@ -4,3 +4,8 @@ export type { EdgeConfig, JwtAlgorithm, LoadConfigOptions } from './config';
 export { catalogue, problemType, isErrorCode, EdgeError, isEdgeError, problemMiddleware, renderProblem, problemBody, toEdgeError } from './errors';
 export type { ErrorCode, EdgeErrorOptions, ProblemBody, ProblemDeps } from './errors';
 export type { EdgeState, EdgeContext, EdgeLogger, Principal, RouteInfo } from './state';
+// auth/ exports (auth owner: keep this marker line)
+// ratelimit/ and redis/ exports (ratelimit owner: keep this marker line)
+// cache/ exports (cache owner: keep this marker line)
+// health/, lifecycle/ and guards/ exports (health owner: keep this marker line)
+// logging/, metrics/ and telemetry/ exports (telemetry owner: keep this marker line)

@@ -1,0 +1,54 @@
+/** The contract between the proxy, service clients and the resilience layer: one Upstream per backend origin. Implementations live in upstreams.ts. */
+import type { Dispatcher } from 'undici';
+import type { Readable } from 'node:stream';
+
+/** Per-upstream resilience settings; every value has an EDGE-DEFAULTS.md default. */
+export interface UpstreamPolicy {
+  /** TCP connect timeout, ms (default 1500). */
+  connectTimeoutMs: number;
+  /** Time to response headers per try, ms (default = the route timeout). */
+  headersTimeoutMs: number;
+  /** Time between body chunks, ms (default 30000). */
+  bodyTimeoutMs: number;
+  /** Idle keep-alive socket lifetime, ms (default 4000, below Node upstreams' 5 s). */
+  keepAliveTimeoutMs: number;
+  /** Max sockets to this upstream (default 128). */
+  connections: number;
+  /** Max concurrent in-flight calls (bulkhead, default 256); beyond → BULKHEAD_FULL. */
+  maxConcurrent: number;
+  breaker: { failureRatio: number; minimumCalls: number; windowMs: number; openMs: number };
+}
+
+/** One call to an upstream. */
+export interface UpstreamCall {
+  method: string;
+  /** Path and query, already normalised and rewritten, beginning with `/`. */
+  path: string;
+  headers: Record<string, string | string[]>;
+  /** A buffer, string, or a stream (the proxy passes the client's request stream). */
+  body?: string | Buffer | Readable | null;
+  /** Absolute epoch-ms deadline shared by every try and branch. */
+  deadline: number;
+  /** Aborted when the client goes away. */
+  signal?: AbortSignal;
+  /** Retries allowed for this call (0 for a POST or a streamed body). */
+  retries: number;
+  /** For metrics and spans: the route id or client operation. */
+  operation: string;
+}
+
+/** A backend reached over a keep-alive undici pool, behind a breaker and a bulkhead. */
+export interface Upstream {
+  /** Logical name (`order`), used in metrics, logs and problem details. */
+  readonly name: string;
+  /** `http://host:port`; never shown to clients. */
+  readonly origin: string;
+  /**
+   * Sends the call with timeouts, retries, breaker and bulkhead; resolves once response headers arrive.
+   * Rejects with an EdgeError already mapped by upstream-faults (502/503/504). Upstream 5xx answers resolve
+   * (the caller decides) but count as breaker failures; 4xx never do.
+   */
+  dispatch(call: UpstreamCall): Promise<Dispatcher.ResponseData>;
+  /** Breaker state for readiness and metrics. */
+  readonly state: 'closed' | 'open' | 'half-open';
+}
