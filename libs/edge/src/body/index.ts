@@ -1,0 +1,2 @@
+/** Body: bounded JSON request-body reading and validation. */
+export { readJsonBody, readValidBody, type ReadJsonOptions } from './read-json';
