@@ -4,6 +4,8 @@ export type { EdgeConfig, JwtAlgorithm, LoadConfigOptions } from './config';
 export { catalogue, problemType, isErrorCode, EdgeError, isEdgeError, problemMiddleware, renderProblem, problemBody, toEdgeError } from './errors';
 export type { ErrorCode, EdgeErrorOptions, ProblemBody, ProblemDeps } from './errors';
 export type { EdgeState, EdgeContext, EdgeLogger, Principal, RouteInfo } from './state';
+export { authPolicyShape, authPolicySchema, Authenticator, createAuthenticator, authenticate, authorize, requireOwner, JwtVerifier, secretKeySource, JwksCache, MAX_TOKEN_BYTES, generateApiKey, hashApiKey, verifyApiKey, looksLikeApiKey, apiKeyRecordSchema, FileApiKeyStore, RedisApiKeyStore, API_KEY_ISSUER } from './auth';
+export type { AuthPolicy, CredentialKind, AuthDeps, AuthenticateDeps, JwtVerifierOptions, KeySource, JwtHeader, JwksCacheOptions, ApiKeyRecord, ApiKeyStore, NewApiKey, RedisHashClient, RedisApiKeyStoreOptions } from './auth';
 // auth/ exports (auth owner: keep this marker line)
 // ratelimit/ and redis/ exports (ratelimit owner: keep this marker line)
 // cache/ exports (cache owner: keep this marker line)

@@ -26,6 +26,7 @@ export const catalogue = {
   RATE_LIMITED: { status: 429, title: 'Too many requests' },
   QUOTA_EXCEEDED: { status: 429, title: 'Quota exceeded' },
   HEADERS_TOO_LARGE: { status: 431, title: 'Request header fields too large' },
+  CLIENT_CLOSED_REQUEST: { status: 499, title: 'Client closed request' },
   // 500–599: Portico or something behind it is at fault.
   INTERNAL: { status: 500, title: 'Internal server error' },
   NOT_IMPLEMENTED: { status: 501, title: 'Not implemented' },
@@ -36,6 +37,7 @@ export const catalogue = {
   CIRCUIT_OPEN: { status: 503, title: 'Upstream temporarily disabled' },
   BULKHEAD_FULL: { status: 503, title: 'Upstream at capacity' },
   RATE_LIMIT_UNAVAILABLE: { status: 503, title: 'Rate limiting unavailable' },
+  AUTH_UNAVAILABLE: { status: 503, title: 'Authentication temporarily unavailable' },
   NOT_READY: { status: 503, title: 'Service not ready' },
   DRAINING: { status: 503, title: 'Service shutting down' },
   UPSTREAM_TIMEOUT: { status: 504, title: 'Upstream timed out' },

@@ -1,0 +1,64 @@
+/** One bounded JWKS download over undici: a hard timeout, no redirects, and a response size cap enforced while streaming. Caching is jwks-cache's job. */
+import { request, type Dispatcher } from 'undici';
+
+/** Limits for one JWKS download. */
+export interface JwksFetchOptions {
+  /** Whole-request budget, ms (EDGE-DEFAULTS.md: 2 s). */
+  timeoutMs: number;
+  /** Largest accepted body, bytes; the download is aborted beyond it. */
+  maxBytes: number;
+  /** Aborts the download early, e.g. on close(). */
+  signal?: AbortSignal;
+  /** undici dispatcher to use instead of the global one. */
+  dispatcher?: Dispatcher;
+}
+
+/** Downloads and parses a JWKS document; throws an Error whose message is fit for logs (never for clients). */
+export async function fetchJwks(url: string, options: JwksFetchOptions): Promise<unknown> {
+  const signals = [AbortSignal.timeout(options.timeoutMs)];
+  if (options.signal) signals.push(options.signal);
+  const signal = AbortSignal.any(signals);
+  let res: Dispatcher.ResponseData;
+  try {
+    res = await request(url, {
+      method: 'GET',
+      headers: { accept: 'application/jwk-set+json, application/json' },
+      signal,
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs,
+      ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+    });
+  } catch (err) {
+    throw new Error(`JWKS fetch failed: ${describe(err, signal)}`, { cause: err });
+  }
+  try {
+    if (res.statusCode !== 200) throw new Error(`JWKS fetch failed: HTTP ${res.statusCode}`);
+    const declared = Number(res.headers['content-length']);
+    if (Number.isFinite(declared) && declared > options.maxBytes) throw new Error(`JWKS fetch failed: body of ${declared} bytes exceeds ${options.maxBytes}`);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of res.body) {
+      size += (chunk as Buffer).length;
+      if (size > options.maxBytes) throw new Error(`JWKS fetch failed: body exceeds ${options.maxBytes} bytes`);
+      chunks.push(chunk as Buffer);
+    }
+    try {
+      return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch (err) {
+      throw new Error('JWKS fetch failed: body is not JSON', { cause: err });
+    }
+  } catch (err) {
+    if (err instanceof Error && err.message.startsWith('JWKS fetch failed')) throw err;
+    throw new Error(`JWKS fetch failed: ${describe(err, signal)}`, { cause: err });
+  } finally {
+    // Frees the socket whether or not the body was read to the end.
+    if (!res.body.destroyed) res.body.destroy();
+  }
+}
+
+function describe(err: unknown, signal: AbortSignal): string {
+  if (signal.aborted && signal.reason instanceof DOMException && signal.reason.name === 'TimeoutError') return 'timed out';
+  if (signal.aborted) return 'aborted';
+  const e = err as { code?: string; message?: string } | null;
+  return e?.code ?? e?.message ?? String(err);
+}
