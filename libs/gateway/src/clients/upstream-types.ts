@@ -17,6 +17,8 @@ export interface UpstreamPolicy {
   /** Max concurrent in-flight calls (bulkhead, default 256); beyond → BULKHEAD_FULL. */
   maxConcurrent: number;
   breaker: { failureRatio: number; minimumCalls: number; windowMs: number; openMs: number };
+  /** Retry cap, budget and backoff (defaults: 2 retries, 20% budget with a floor of 10 per 10 s, 25–250 ms full jitter). */
+  retry?: { maxRetries: number; budgetRatio: number; budgetMinimum: number; budgetWindowMs: number; baseDelayMs: number; maxDelayMs: number };
 }
 
 /** One call to an upstream. */
@@ -35,6 +37,8 @@ export interface UpstreamCall {
   retries: number;
   /** For metrics and spans: the route id or client operation. */
   operation: string;
+  /** Per-try time to response headers, ms, when shorter than the upstream's headersTimeoutMs. */
+  tryTimeoutMs?: number;
 }
 
 /** A backend reached over a keep-alive undici pool, behind a breaker and a bulkhead. */

@@ -1,0 +1,204 @@
+/**
+ * HttpUpstream: one backend behind a keep-alive undici Pool, a bulkhead, a circuit breaker and a retry budget.
+ * dispatch() resolves at response headers; reading (or destroying) the body is the caller's job and frees the bulkhead slot.
+ */
+import { Pool, type Dispatcher } from 'undici';
+import { Readable } from 'node:stream';
+import type { EdgeLogger } from '@portico/edge';
+import type { Upstream, UpstreamCall, UpstreamPolicy } from './upstream-types';
+import { CircuitBreaker, type BreakerState, type BreakerTicket } from './breaker';
+import { Bulkhead } from './bulkhead';
+import { RetryBudget, allowedRetries, backoffDelay, retryableError, retryableStatus, type RetrySettings } from './retry';
+import { UpstreamAbort, bulkheadFault, circuitOpenFault, faultClass, upstreamFault } from '../upstream-faults';
+
+/** Per-upstream call metrics, typed structurally so any EdgeMetrics-like object fits. */
+export interface UpstreamMetrics {
+  /** One observation per dispatch: outcome is ok, client_error, server_error, timeout, unreachable, bad_response, error, circuit_open, bulkhead_full or aborted. */
+  recordUpstream?(upstream: string, operation: string, outcome: string, seconds: number): void;
+}
+
+/** Collaborators of an upstream, created once at start-up. */
+export interface HttpUpstreamDeps {
+  logger: EdgeLogger;
+  metrics?: UpstreamMetrics;
+  /** Adds trace-context headers (W3C traceparent) to an outgoing call. */
+  injectHeaders?: (headers: Record<string, string | string[]>) => void;
+  now?: () => number;
+  random?: () => number;
+}
+
+/** UpstreamPolicy with the optional sections filled in. */
+export type ResolvedUpstreamPolicy = UpstreamPolicy & { retry: RetrySettings };
+
+const OUTCOME_BY_CLASS: Record<string, string> = {
+  timeout: 'timeout',
+  deadline: 'timeout',
+  unreachable: 'unreachable',
+  'bad-response': 'bad_response',
+  aborted: 'aborted',
+};
+
+/** An Upstream over HTTP/1.1 keep-alive (pipelining 1, so one slow answer never blocks another). */
+export class HttpUpstream implements Upstream {
+  private readonly pool: Pool;
+  private readonly breaker: CircuitBreaker;
+  private readonly bulkhead: Bulkhead;
+  private readonly budget: RetryBudget;
+  private readonly now: () => number;
+
+  constructor(
+    readonly name: string,
+    readonly origin: string,
+    readonly policy: ResolvedUpstreamPolicy,
+    private readonly deps: HttpUpstreamDeps,
+  ) {
+    this.now = deps.now ?? Date.now;
+    this.pool = new Pool(origin, {
+      connections: policy.connections,
+      pipelining: 1,
+      connect: { timeout: policy.connectTimeoutMs },
+      headersTimeout: policy.headersTimeoutMs,
+      bodyTimeout: policy.bodyTimeoutMs,
+      // EDGE-DEFAULTS.md › Paths and headers: idle sockets close before a Node upstream's 5 s keep-alive does; hints may not extend it.
+      keepAliveTimeout: policy.keepAliveTimeoutMs,
+      keepAliveMaxTimeout: policy.keepAliveTimeoutMs,
+    });
+    this.bulkhead = new Bulkhead(policy.maxConcurrent);
+    this.budget = new RetryBudget(policy.retry, this.now);
+    this.breaker = new CircuitBreaker(policy.breaker, this.now, (state) => deps.logger.warn({ upstream: name, breaker: state }, 'circuit breaker changed state'));
+  }
+
+  /** Breaker state for readiness and metrics. */
+  get state(): BreakerState {
+    return this.breaker.state;
+  }
+
+  /** Calls in flight now (bulkhead occupancy). */
+  get inFlight(): number {
+    return this.bulkhead.inFlight;
+  }
+
+  /** Sends the call through bulkhead → breaker → tries; see Upstream.dispatch. */
+  async dispatch(call: UpstreamCall): Promise<Dispatcher.ResponseData> {
+    const started = performance.now();
+    let outcome = 'error';
+    try {
+      if (call.signal?.aborted) throw new UpstreamAbort('client');
+      if (!this.bulkhead.tryAcquire()) {
+        outcome = 'bulkhead_full';
+        throw bulkheadFault(this.name, this.policy.maxConcurrent);
+      }
+      let held = true;
+      const release = () => {
+        if (held) this.bulkhead.release();
+        held = false;
+      };
+      try {
+        const ticket = this.breaker.acquire();
+        if (ticket === undefined) {
+          outcome = 'circuit_open';
+          throw circuitOpenFault(this.name, this.breaker.retryAfterMs());
+        }
+        const res = await this.sendWithBreaker(call, ticket);
+        outcome = res.statusCode >= 500 ? 'server_error' : res.statusCode >= 400 ? 'client_error' : 'ok';
+        // The slot is held until the body is consumed or destroyed: a streaming answer is still a call in flight.
+        res.body.once('end', release).once('close', release);
+        return res;
+      } catch (err) {
+        release();
+        throw err;
+      }
+    } catch (err) {
+      const fault = upstreamFault(err, this.name);
+      if (outcome === 'error') outcome = OUTCOME_BY_CLASS[faultClass(err)] ?? 'error';
+      throw fault;
+    } finally {
+      this.deps.metrics?.recordUpstream?.(this.name, call.operation, outcome, (performance.now() - started) / 1000);
+    }
+  }
+
+  private async sendWithBreaker(call: UpstreamCall, ticket: BreakerTicket): Promise<Dispatcher.ResponseData> {
+    let reached = false;
+    try {
+      const res = await this.tries(call, () => (reached = true));
+      // 5xx answers resolve for the caller to judge but count against the upstream; 4xx never do.
+      this.breaker.record(ticket, res.statusCode >= 500 ? 'failure' : 'success');
+      return res;
+    } catch (err) {
+      const cls = faultClass(err);
+      this.breaker.record(ticket, cls === 'aborted' || !reached ? 'cancel' : 'failure');
+      throw err;
+    }
+  }
+
+  private async tries(call: UpstreamCall, onAttempt: () => void): Promise<Dispatcher.ResponseData> {
+    const streamed = call.body instanceof Readable;
+    const retries = allowedRetries(call.method, call.retries, streamed, this.policy.retry.maxRetries);
+    const headers: Record<string, string | string[]> = { ...call.headers };
+    this.deps.injectHeaders?.(headers);
+    this.budget.recordCall();
+    const budgetMs = Math.max(0, call.deadline - this.now());
+    for (let attempt = 0; ; attempt++) {
+      if (call.signal?.aborted) throw new UpstreamAbort('client');
+      const remaining = call.deadline - this.now();
+      if (remaining <= 0) throw new UpstreamAbort('deadline', budgetMs);
+      const more = attempt < retries;
+      try {
+        onAttempt();
+        const res = await this.tryOnce(call, headers, remaining, budgetMs);
+        if (!more || !retryableStatus(res.statusCode) || !this.budget.tryRetry()) return res;
+        res.body.dump().catch(() => {});
+      } catch (err) {
+        if (!more || !retryableError(err) || !this.budget.tryRetry()) throw err;
+      }
+      await this.backoff(attempt, call);
+    }
+  }
+
+  private tryOnce(call: UpstreamCall, headers: Record<string, string | string[]>, remaining: number, budgetMs: number): Promise<Dispatcher.ResponseData> {
+    const perTry = Math.min(call.tryTimeoutMs ?? this.policy.headersTimeoutMs, this.policy.headersTimeoutMs);
+    const limit = Math.min(perTry, remaining);
+    const reason = limit < perTry ? new UpstreamAbort('deadline', budgetMs) : new UpstreamAbort('try-timeout', limit);
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(reason), limit);
+    const onClient = () => controller.abort(new UpstreamAbort('client'));
+    call.signal?.addEventListener('abort', onClient, { once: true });
+    const detach = () => call.signal?.removeEventListener('abort', onClient);
+    return this.pool
+      .request({ method: call.method as Dispatcher.HttpMethod, path: call.path, headers, body: call.body ?? null, signal: controller.signal })
+      .then(
+        (res) => {
+          clearTimeout(timer);
+          // The client signal keeps aborting the body stream until it is consumed (EDGE-DEFAULTS.md: client gone → abort).
+          res.body.once('close', detach);
+          return res;
+        },
+        (err: unknown) => {
+          clearTimeout(timer);
+          detach();
+          throw err;
+        },
+      );
+  }
+
+  private async backoff(attempt: number, call: UpstreamCall): Promise<void> {
+    const delay = Math.min(backoffDelay(attempt, this.policy.retry, this.deps.random), Math.max(0, call.deadline - this.now()));
+    if (delay <= 0) return;
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = () => {
+        clearTimeout(timer);
+        reject(new UpstreamAbort('client'));
+      };
+      const timer = setTimeout(() => {
+        call.signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, delay);
+      call.signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** Destroys the pool and every socket in it. */
+  async close(): Promise<void> {
+    await this.pool.destroy();
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * The `compose:` section of a routing-map route: backends called in parallel, dependent ones using fields of an
+ * earlier answer (`{order.restaurantId}`), the key each result goes under and a field allow-list. Running it is declarative.ts's job.
+ */
+import { z } from 'zod';
+import { durationSchema } from '@portico/edge';
+
+const KEY = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+const FIELD = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
+const PARAM = /:([A-Za-z_][A-Za-z0-9_]*)/g;
+const REF = /\{([^{}]*)\}/g;
+
+/** One backend call of a composition. */
+export const composePartSchema = z
+  .object({
+    /** Where the result goes in the composed body (`order`). */
+    key: z.string().regex(KEY, 'expected an identifier like "order"'),
+    /** The upstream's name (`order`), as given to createUpstreams. */
+    upstream: z.string().regex(/^[a-z][a-z0-9-]{0,63}$/, 'expected an upstream name like "order"'),
+    /** Path on the upstream: `:param` from the request path, `{key.field}` from an earlier part's answer. */
+    path: z.string().startsWith('/', 'expected a path beginning with /'),
+    /** A failed required part fails the answer; a failed optional part becomes null plus an `_errors` entry. */
+    required: z.boolean().default(false),
+    /** Top-level fields of the backend's answer to keep; absent → all. */
+    fields: z.array(z.string().regex(FIELD, 'expected a field name')).min(1).optional(),
+    /** Per-try timeout for this part, e.g. "800ms" (never beyond the route deadline). */
+    timeout: durationSchema.optional(),
+  })
+  .strict();
+
+/** A reference to an earlier part's field inside a path: `{order.restaurantId}` → { key: order, field: [restaurantId] }. */
+export interface PartRef {
+  key: string;
+  field: string[];
+}
+
+/** The `{key.field}` references in a part path (syntax errors → undefined entries are reported by the schema). */
+export function pathRefs(path: string): Array<PartRef | string> {
+  return [...path.matchAll(REF)].map((m) => {
+    const segments = (m[1] ?? '').split('.');
+    const [key, ...field] = segments;
+    if (!key || !KEY.test(key) || field.length === 0 || !field.every((f) => FIELD.test(f))) return `{${m[1] ?? ''}}`;
+    return { key, field };
+  });
+}
+
+/** The `:param` names a part path takes from the request path. */
+export function pathParams(path: string): string[] {
+  return [...path.replace(REF, '').matchAll(PARAM)].map((m) => m[1] ?? '');
+}
+
+/** The keys of the parts `path` depends on. */
+export function dependencies(path: string): string[] {
+  return [...new Set(pathRefs(path).flatMap((r) => (typeof r === 'string' ? [] : [r.key])))];
+}
+
+/** Parts in an order where every dependency comes before its dependents; undefined when there is a cycle. */
+export function dependencyOrder<P extends { key: string; path: string }>(parts: readonly P[]): P[] | undefined {
+  const byKey = new Map(parts.map((p) => [p.key, p]));
+  const state = new Map<string, 'visiting' | 'done'>();
+  const ordered: P[] = [];
+  const visit = (part: P): boolean => {
+    const s = state.get(part.key);
+    if (s === 'done') return true;
+    if (s === 'visiting') return false;
+    state.set(part.key, 'visiting');
+    for (const dep of dependencies(part.path)) {
+      const next = byKey.get(dep);
+      if (next && !visit(next)) return false;
+    }
+    state.set(part.key, 'done');
+    ordered.push(part);
+    return true;
+  };
+  return parts.every(visit) ? ordered : undefined;
+}
+
+/** The `compose:` section of a route: parts plus the margin each branch leaves for building the answer. */
+export const composeSpecSchema = z
+  .object({
+    parts: z.array(composePartSchema).min(1).max(16),
+    /** Time reserved after the branches to build the answer, e.g. "50ms" (STYLE.md › Errors). */
+    margin: durationSchema.default(50),
+  })
+  .strict()
+  .superRefine((spec, ctx) => {
+    const keys = new Set<string>();
+    spec.parts.forEach((part, i) => {
+      if (keys.has(part.key)) ctx.addIssue({ code: 'custom', path: ['parts', i, 'key'], message: `duplicate key "${part.key}"` });
+      keys.add(part.key);
+    });
+    spec.parts.forEach((part, i) => {
+      for (const ref of pathRefs(part.path)) {
+        if (typeof ref === 'string') ctx.addIssue({ code: 'custom', path: ['parts', i, 'path'], message: `expected a reference like {order.restaurantId}, got "${ref}"` });
+        else if (ref.key === part.key) ctx.addIssue({ code: 'custom', path: ['parts', i, 'path'], message: `"${part.key}" cannot use its own answer` });
+        else if (!keys.has(ref.key)) ctx.addIssue({ code: 'custom', path: ['parts', i, 'path'], message: `unknown part "${ref.key}" in {${ref.key}.${ref.field.join('.')}}` });
+      }
+    });
+    if (!dependencyOrder(spec.parts)) ctx.addIssue({ code: 'custom', path: ['parts'], message: 'parts depend on each other in a cycle' });
+  });
+
+/** A validated `compose:` section. */
+export type ComposeSpec = z.output<typeof composeSpecSchema>;
+/** One validated part. */
+export type ComposePart = ComposeSpec['parts'][number];

@@ -1,0 +1,134 @@
+/**
+ * composeHandler: the terminal for a route with a `compose:` section. Starts every part as soon as its dependencies
+ * have answered, keeps allow-listed fields, answers 200 with `_errors` for failed optional parts and honours `?fields=`.
+ */
+import type { Middleware } from 'koa';
+import { EdgeError, type EdgeContext, type EdgeState } from '@portico/edge';
+import { ServiceClient, type ServiceClientOptions } from '../clients/service-client';
+import type { Upstreams } from '../clients/upstreams';
+import type { Deadline } from '../clients/deadline';
+import { serviceLabel } from '../upstream-faults';
+import { dependencies, dependencyOrder, pathParams, pathRefs, type ComposePart, type ComposeSpec } from './compose-schema';
+import { composeParts, optional, partFault, required } from './parts';
+import { selectFields, type KnownFields } from './fields';
+import { requestDeadline } from './request-deadline';
+
+/** What a declarative composition needs, created once at start-up. */
+export interface ComposeDeps {
+  upstreams: Pick<Upstreams, 'get'>;
+  /** The route's path template, to check that every `:param` a part uses exists. */
+  routePath?: string;
+  /** Deadline when the route chain set none, ms (default 5000). */
+  routeTimeoutMs?: number;
+  /** Headers every backend call carries (identity of the verified principal); X-Request-Id is always added. */
+  headers?: (ctx: EdgeContext) => Record<string, string>;
+  clientOptions?: ServiceClientOptions;
+}
+
+interface Plan {
+  part: ComposePart;
+  client: ServiceClient;
+  deps: string[];
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function keepFields(value: unknown, fields: readonly string[] | undefined): unknown {
+  if (!fields) return value;
+  const trim = (item: unknown) => (isRecord(item) ? Object.fromEntries(fields.filter((f) => Object.prototype.hasOwnProperty.call(item, f)).map((f) => [f, item[f]])) : item);
+  return Array.isArray(value) ? value.map(trim) : trim(value);
+}
+
+function fillPath(plan: Plan, params: Readonly<Record<string, string>>, answers: Map<string, unknown>, upstreamOf: (key: string) => string): string {
+  let path = plan.part.path.replace(/\{([^{}]*)\}/g, (_all, inner: string) => {
+    const [key = '', ...field] = inner.split('.');
+    let value: unknown = answers.get(key);
+    for (const segment of field) value = isRecord(value) ? value[segment] : undefined;
+    if (typeof value !== 'string' && !(typeof value === 'number' && Number.isFinite(value))) {
+      throw new EdgeError('UPSTREAM_BAD_RESPONSE', { detail: `${serviceLabel(upstreamOf(key))}: answer has no usable "${field.join('.')}"` });
+    }
+    return encodeURIComponent(String(value));
+  });
+  path = path.replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, (_all, name: string) => {
+    const value = params[name];
+    if (value === undefined) throw new EdgeError('INTERNAL', { detail: `path parameter ${name} missing` });
+    return encodeURIComponent(value);
+  });
+  return path;
+}
+
+/** Builds the composition terminal once at start-up; unknown upstreams or `:params` missing from the route path throw here. */
+export function composeHandler(spec: ComposeSpec, deps: ComposeDeps): Middleware<EdgeState> {
+  const ordered = dependencyOrder(spec.parts);
+  if (!ordered) throw new Error('compose: parts depend on each other in a cycle');
+  const plans: Plan[] = ordered.map((part) => ({ part, client: new ServiceClient(deps.upstreams.get(part.upstream), deps.clientOptions), deps: dependencies(part.path) }));
+  if (deps.routePath !== undefined) {
+    const routeParams = new Set(pathParams(deps.routePath));
+    for (const { part } of plans) {
+      for (const name of pathParams(part.path)) if (!routeParams.has(name)) throw new Error(`compose: part ${part.key} uses :${name}, which ${deps.routePath} does not have`);
+      for (const ref of pathRefs(part.path)) if (typeof ref === 'string') throw new Error(`compose: part ${part.key} has a malformed reference ${ref}`);
+    }
+  }
+  const upstreamOf = (key: string) => spec.parts.find((p) => p.key === key)?.upstream ?? key;
+  const known: KnownFields = Object.fromEntries(spec.parts.map((p) => [p.key, p.fields ?? null]));
+
+  return async function composeRoute(ctx) {
+    // Validate ?fields= names up front: a 400 should not cost any backend calls.
+    selectFields(Object.fromEntries(spec.parts.map((p) => [p.key, null])), ctx.query.fields, known);
+    const siblings = new AbortController();
+    const base = requestDeadline(ctx, deps.routeTimeoutMs);
+    const signal = base.clientSignal ? AbortSignal.any([base.clientSignal, siblings.signal]) : siblings.signal;
+    const branch = base.withSignal(signal).child(spec.margin);
+    const headers = { ...deps.headers?.(ctx), 'x-request-id': ctx.state.requestId };
+    const params = ctx.state.params ?? {};
+    try {
+      const body = await composeParts(() => run(plans, branch, headers, params, upstreamOf), { log: ctx.state.log });
+      ctx.status = 200;
+      ctx.body = selectFields(body, ctx.query.fields, known);
+    } catch (err) {
+      // A required part failed: the answer is lost, so stop every branch still running for it.
+      siblings.abort();
+      throw err;
+    }
+  };
+}
+
+async function run(plans: Plan[], deadline: Deadline, headers: Record<string, string>, params: Readonly<Record<string, string>>, upstreamOf: (key: string) => string): Promise<Record<string, unknown>> {
+  const answers = new Map<string, unknown>();
+  const failures = new Map<string, EdgeError>();
+  // `done` never rejects (dependents wait on it); `results` is what the composition awaits.
+  const done = new Map<string, Promise<unknown>>();
+  const results: Array<Promise<unknown>> = [];
+  for (const plan of plans) {
+    const { part } = plan;
+    const call = async (): Promise<unknown> => {
+      await Promise.all(plan.deps.map((key) => done.get(key)));
+      const failed = plan.deps.find((key) => failures.has(key));
+      if (failed !== undefined) throw new EdgeError(failures.get(failed)?.code ?? 'UPSTREAM_ERROR', { detail: `not fetched: ${failed} failed` });
+      // A dependency that is absent (404) leaves nothing to fetch: this part is absent too.
+      if (plan.deps.some((key) => answers.get(key) === null)) return null;
+      const path = fillPath(plan, params, answers, upstreamOf);
+      const answer = await plan.client.getJson(path, { deadline, headers, operation: `compose ${part.key}`, timeoutMs: part.timeout });
+      if (answer === null && part.required) throw new EdgeError('NOT_FOUND', { detail: `${part.key} not found` });
+      return answer;
+    };
+    const tracked = call().then(
+      (value) => {
+        answers.set(part.key, value);
+        return value;
+      },
+      (err: unknown) => {
+        failures.set(part.key, partFault(err));
+        throw err;
+      },
+    );
+    // An optional part that is absent (404) is null without an _errors entry: absence is a valid answer.
+    const result = part.required ? required(part.key, () => tracked) : optional(part.key, () => tracked);
+    done.set(part.key, result.catch(() => null));
+    results.push(result);
+  }
+  const values = await Promise.all(results);
+  return Object.fromEntries(plans.map((p, i) => [p.part.key, keepFields(values[i] ?? null, p.part.fields)]));
+}

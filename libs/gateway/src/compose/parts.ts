@@ -1,0 +1,85 @@
+/**
+ * Composition parts (STYLE.md › Errors): run branches in parallel, a failed optional part becomes null plus an `_errors`
+ * entry, a failed required part fails the whole answer with its mapped status. Calling the backends is the caller's code.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { EdgeError, isEdgeError, type EdgeLogger } from '@portico/edge';
+import { UpstreamClientError } from '../clients/json-body';
+
+/** One failed optional part as the client sees it. */
+export interface PartError {
+  part: string;
+  status: number;
+  title: string;
+}
+
+/** A composed body: the parts plus `_errors` when any optional part failed. */
+export type Composed<T> = T & { _errors?: PartError[] };
+
+interface Collector {
+  errors: PartError[];
+  log?: EdgeLogger;
+}
+
+const current = new AsyncLocalStorage<Collector>();
+
+/** The client-facing error for anything a part threw: EdgeErrors as they are, upstream 4xx mapped, the rest INTERNAL. */
+export function partFault(err: unknown): EdgeError {
+  if (isEdgeError(err)) return err;
+  if (err instanceof UpstreamClientError) return err.toEdgeError();
+  return new EdgeError('INTERNAL', { cause: err });
+}
+
+/** Runs a required part: its value, or its mapped EdgeError thrown so the whole answer fails with that status. */
+export async function required<T>(part: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    const fault = partFault(err);
+    current.getStore()?.log?.debug({ part, code: fault.code }, 'required part failed');
+    throw fault;
+  }
+}
+
+/** Runs an optional part: its value, or null plus an `_errors` entry. Must run inside composeParts. */
+export async function optional<T>(part: string, fn: () => Promise<T>): Promise<T | null> {
+  const collector = current.getStore();
+  if (!collector) throw new Error(`optional("${part}") must run inside composeParts()`);
+  try {
+    return await fn();
+  } catch (err) {
+    const fault = partFault(err);
+    collector.errors.push({ part, status: fault.status, title: fault.title });
+    // Handled here, so logged here (STYLE.md › Errors: log once, where it is handled).
+    collector.log?.warn({ part, code: fault.code, detail: fault.detail, internal: fault.code === 'INTERNAL' ? err : undefined }, 'optional part failed');
+    return null;
+  }
+}
+
+/**
+ * Starts `fn` with A's value as soon as `first` resolves, in parallel with every other branch (a dependent call).
+ * If `first` was an optional part that failed (null), the dependent part fails too with `skipped`'s status.
+ */
+export async function dependent<A, B>(first: Promise<A | null>, fn: (value: A) => Promise<B>, skipped?: { part: string }): Promise<B> {
+  const value = await first;
+  if (value === null) {
+    throw new EdgeError('UPSTREAM_UNAVAILABLE', { detail: skipped ? `not fetched: ${skipped.part} failed` : 'not fetched: an earlier part failed' });
+  }
+  return fn(value);
+}
+
+/**
+ * Runs `build` (which awaits required/optional parts) and returns its body with `_errors` added when any optional
+ * part failed. A required failure rejects with the mapped EdgeError.
+ */
+export async function composeParts<T extends object>(build: () => Promise<T>, options: { log?: EdgeLogger } = {}): Promise<Composed<T>> {
+  const collector: Collector = { errors: [], log: options.log };
+  const body = await current.run(collector, build);
+  if (collector.errors.length === 0) return body;
+  return { ...body, _errors: collector.errors };
+}
+
+/** True for a composed body that lacks some parts; such answers must not be cached (EDGE-DEFAULTS.md › Caching). */
+export function isPartial(body: unknown): boolean {
+  return typeof body === 'object' && body !== null && Array.isArray((body as { _errors?: unknown })._errors) && (body as { _errors: unknown[] })._errors.length > 0;
+}
