@@ -6,8 +6,15 @@ export type { ErrorCode, EdgeErrorOptions, ProblemBody, ProblemDeps } from './er
 export type { EdgeState, EdgeContext, EdgeLogger, Principal, RouteInfo } from './state';
 export { authPolicyShape, authPolicySchema, Authenticator, createAuthenticator, authenticate, authorize, requireOwner, JwtVerifier, secretKeySource, JwksCache, MAX_TOKEN_BYTES, generateApiKey, hashApiKey, verifyApiKey, looksLikeApiKey, apiKeyRecordSchema, FileApiKeyStore, RedisApiKeyStore, API_KEY_ISSUER } from './auth';
 export type { AuthPolicy, CredentialKind, AuthDeps, AuthenticateDeps, JwtVerifierOptions, KeySource, JwtHeader, JwksCacheOptions, ApiKeyRecord, ApiKeyStore, NewApiKey, RedisHashClient, RedisApiKeyStoreOptions } from './auth';
+export { apiKeyRedisKey, API_KEY_REDIS_NAMESPACE } from './auth';
+export type { FileApiKeyStoreOptions } from './auth';
 // auth/ exports (auth owner: keep this marker line)
 // ratelimit/ and redis/ exports (ratelimit owner: keep this marker line)
 // cache/ exports (cache owner: keep this marker line)
 // health/, lifecycle/ and guards/ exports (health owner: keep this marker line)
+export { createLogger, REDACT_PATHS, requestContext, REQUEST_ID_PATTERN, clientAddressFrom } from './logging';
+export type { LoggerConfig, RequestContextDeps } from './logging';
+export { EdgeMetrics, createMetrics, metricsMiddleware, METRICS_PATH } from './metrics';
+export type { MetricsOptions, UpstreamLabels, UpstreamOutcome } from './metrics';
+export { tracingMiddleware, withClientSpan, injectTraceContext, currentTraceId, shutdownTelemetry, isTelemetryStarted } from './telemetry';
 // logging/, metrics/ and telemetry/ exports (telemetry owner: keep this marker line)

@@ -48,6 +48,10 @@ export interface EdgeState {
   clientAddress: string;
   /** Set by the router. */
   route?: RouteInfo;
+  /** Set by the router: decoded path parameters of the matched route (`{ orderId: '42' }`). */
+  params?: Readonly<Record<string, string>>;
+  /** Set by the gateway when the route declares `policy.body`: the parsed JSON body, already validated. */
+  body?: unknown;
   /** Set by auth/authenticate when credentials were verified. */
   principal?: Principal;
   /** Set by the route chain: absolute epoch ms by which the answer must be built. */
@@ -55,7 +59,7 @@ export interface EdgeState {
   /** Set by cache: HIT or MISS, read by the access log. */
   cache?: 'HIT' | 'MISS' | 'BYPASS';
   /** Set by ratelimit: the decision, read by the access log and metrics. */
-  rateLimit?: { policy: string; allowed: boolean; remaining: number };
+  rateLimit?: { policy: string; allowed: boolean; remaining: number; /** True when the store was unreachable and the per-process fallback decided. */ storeFailure?: boolean };
 }
 
 /** The Koa context type every Portico middleware receives. */

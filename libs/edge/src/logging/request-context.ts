@@ -1,0 +1,78 @@
+/**
+ * The outermost middleware: request id, client address and a per-request logger, then exactly one access-log line
+ * when the response finishes or the client goes away. Rendering errors is problem-middleware's job.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Middleware } from 'koa';
+import type { EdgeContext, EdgeLogger, EdgeState } from '../state';
+import { currentTraceId } from '../telemetry';
+import { clientAddressFrom } from './client-address';
+
+/** Collaborators for requestContext. */
+export interface RequestContextDeps {
+  /** The service logger; each request gets a child bound to its request id. */
+  logger: EdgeLogger;
+  /** How many proxies in front of the service append to X-Forwarded-For (EdgeConfig http.trustedProxyHops). */
+  trustedProxyHops: number;
+}
+
+/** The incoming X-Request-Id is kept only when it matches this; anything else could inject into logs. */
+export const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+
+// Probes and scrapes arrive every few seconds from every replica's orchestrator; keep them out of info logs.
+const QUIET_PATHS = new Set(['/livez', '/readyz', '/metrics']);
+
+/** Koa middleware: sets ctx.state.requestId, clientAddress and log, echoes X-Request-Id and writes the access log. */
+export function requestContext(deps: RequestContextDeps): Middleware<EdgeState> {
+  const { logger, trustedProxyHops } = deps;
+  return async function requestContextMiddleware(ctx, next) {
+    const started = performance.now();
+    const incoming = ctx.get('x-request-id');
+    const requestId = REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
+    ctx.state.requestId = requestId;
+    ctx.state.clientAddress = clientAddressFrom(ctx.req.socket.remoteAddress, ctx.req.headers['x-forwarded-for'], trustedProxyHops);
+    ctx.state.log = logger.child({ requestId });
+    // Set before next() so the id survives a failure: problem-middleware keeps X-Request-Id on error responses.
+    ctx.set('X-Request-Id', requestId);
+    // Captured now: the server span is active here, but maybe not in the 'finish' listener.
+    const traceId = currentTraceId();
+
+    let written = false;
+    const writeLine = (): void => {
+      if (written) return;
+      written = true;
+      ctx.res.off('finish', writeLine);
+      ctx.res.off('close', writeLine);
+      accessLog(ctx, logger, requestId, traceId, started);
+    };
+    ctx.res.once('finish', writeLine);
+    ctx.res.once('close', writeLine);
+    await next();
+  };
+}
+
+function accessLog(ctx: EdgeContext, logger: EdgeLogger, requestId: string, traceId: string | undefined, started: number): void {
+  const res = ctx.res;
+  const aborted = !res.writableFinished;
+  // 499 (nginx's "client closed request") when the client left before a status line went out.
+  const status = aborted && !res.headersSent ? 499 : res.statusCode;
+  const { route, principal, rateLimit, cache } = ctx.state;
+  const length = Number(res.getHeader('content-length'));
+  const line = {
+    requestId,
+    traceId: traceId ?? null,
+    method: ctx.method,
+    route: route ? { id: route.id, template: route.template } : null,
+    status,
+    durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+    clientId: principal ? (principal.clientId ?? principal.subject) : null,
+    clientAddress: ctx.state.clientAddress,
+    bytes: Number.isFinite(length) ? length : null,
+    cache: cache ?? null,
+    rateLimited: rateLimit ? !rateLimit.allowed : false,
+    ...(aborted ? { aborted: true } : {}),
+  };
+  if (QUIET_PATHS.has(ctx.path)) logger.debug(line, 'request');
+  else if (status >= 500) logger.warn(line, 'request');
+  else logger.info(line, 'request');
+}

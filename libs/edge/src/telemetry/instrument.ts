@@ -1,0 +1,17 @@
+/**
+ * Entry point `node --import @portico/edge/instrument dist/main.js`: starts tracing before Koa, undici and ioredis load.
+ * Reads the tracing SDK's own OTEL_* variables (STYLE.md's one exception to "only loadConfig reads the environment"):
+ * without OTEL_EXPORTER_OTLP_ENDPOINT nothing is started. The SDK itself also honours OTEL_TRACES_SAMPLER(_ARG) and
+ * OTEL_SDK_DISABLED.
+ */
+import { startTelemetry } from './sdk';
+
+const endpoint = process.env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() || undefined;
+let otlpEndpoint: string | undefined;
+if (endpoint) {
+  // loadConfig rejects a malformed endpoint with a proper message; here it only must not crash before main runs.
+  if (URL.canParse(endpoint)) otlpEndpoint = endpoint;
+  else console.warn(`telemetry: OTEL_EXPORTER_OTLP_ENDPOINT is not a URL (${JSON.stringify(endpoint)}); spans are not exported`);
+}
+
+startTelemetry({ serviceName: process.env.OTEL_SERVICE_NAME?.trim() || undefined, otlpEndpoint });

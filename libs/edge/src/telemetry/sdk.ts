@@ -1,0 +1,85 @@
+/**
+ * Starts the OpenTelemetry NodeSDK: server spans for node:http, client spans for undici and ioredis, W3C trace context,
+ * OTLP/HTTP export only when an endpoint is given. Must run before Koa, undici or ioredis load; instrument.ts does that.
+ */
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
+import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
+import type { Instrumentation } from '@opentelemetry/instrumentation';
+import { BatchSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { IncomingMessage } from 'node:http';
+import { isTelemetryStarted, registerTelemetryShutdown } from './shutdown';
+
+/** How to start tracing; instrument.ts derives it from the OTEL_* variables. */
+export interface TelemetryOptions {
+  /** `service.name` on every span (OTEL_SERVICE_NAME); the SDK's default when omitted. */
+  serviceName?: string;
+  /** OTLP/HTTP base URL (OTEL_EXPORTER_OTLP_ENDPOINT, e.g. http://otel-collector:4318); spans go to `<endpoint>/v1/traces`. */
+  otlpEndpoint?: string;
+  /** Exporter to batch spans to instead of OTLP (tests, custom backends). */
+  spanExporter?: SpanExporter;
+  /** Span processors used as given, e.g. a SimpleSpanProcessor over an InMemorySpanExporter in tests; wins over the rest. */
+  spanProcessors?: SpanProcessor[];
+  /** Incoming paths that get no server span (default: the probes and the scrape endpoint). */
+  ignorePaths?: readonly string[];
+}
+
+/** Paths never traced by default: probes and scrapes would drown real traffic. */
+export const UNTRACED_PATHS: readonly string[] = ['/livez', '/readyz', '/metrics'];
+
+/**
+ * Starts the SDK once per process and registers shutdownTelemetry(); returns whether tracing runs. With neither
+ * endpoint, exporter nor processors it starts nothing: the instrumentations alone, with no span ever exported, measured
+ * +40–80 µs of CPU per proxied request (bench/telemetry-overhead.ts), for no more than passing a traceparent through.
+ */
+export function startTelemetry(options: TelemetryOptions = {}): boolean {
+  if (isTelemetryStarted()) return true;
+  const spanProcessors = spanProcessorsFor(options);
+  if (spanProcessors.length === 0) return false;
+  const sdk = new NodeSDK({
+    ...(options.serviceName ? { serviceName: options.serviceName } : {}),
+    spanProcessors,
+    // Metrics are prom-client's (metrics/), logs are pino's: keep the SDK from starting OTLP pipelines for either.
+    metricReaders: [],
+    logRecordProcessors: [],
+    textMapPropagator: new W3CTraceContextPropagator(),
+    instrumentations: createInstrumentations(options.ignorePaths),
+  });
+  sdk.start();
+  registerTelemetryShutdown(() => sdk.shutdown());
+  return true;
+}
+
+/** The instrumentations startTelemetry registers: node:http server spans, undici and ioredis client spans. */
+export function createInstrumentations(ignorePaths: readonly string[] = UNTRACED_PATHS): Instrumentation[] {
+  const ignored = new Set(ignorePaths);
+  return [
+    new HttpInstrumentation({
+      ignoreIncomingRequestHook: (req: IncomingMessage) => ignored.has(pathOf(req.url)),
+      // Background calls (JWKS refresh, probes) would each start a one-span trace of their own.
+      requireParentforOutgoingSpans: true,
+    }),
+    new UndiciInstrumentation({ requireParentforSpans: true }),
+    // Command name only: keys and arguments carry subjects, client ids and cached data.
+    new IORedisInstrumentation({ requireParentSpan: true, dbStatementSerializer: (command) => command }),
+  ];
+}
+
+function spanProcessorsFor(options: TelemetryOptions): SpanProcessor[] {
+  if (options.spanProcessors) return options.spanProcessors;
+  if (options.spanExporter) return [new BatchSpanProcessor(options.spanExporter)];
+  if (options.otlpEndpoint) {
+    const url = `${options.otlpEndpoint.replace(/\/+$/, '')}/v1/traces`;
+    return [new BatchSpanProcessor(new OTLPTraceExporter({ url }))];
+  }
+  return [];
+}
+
+function pathOf(url: string | undefined): string {
+  if (!url) return '/';
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}

@@ -1,0 +1,137 @@
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import Redis from 'ioredis';
+
+const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const SERVER = 1;
+const CLIENT = 2;
+
+interface SpanJson {
+  name: string;
+  kind: number;
+  traceId: string;
+  spanId: string;
+  parentSpanId: string | null;
+  scope: string;
+  status: number;
+  attributes: Record<string, unknown>;
+}
+interface FixtureOutput {
+  statuses: number[];
+  spans: SpanJson[];
+  received: Array<string | null>;
+  injected: Array<Record<string, string>>;
+  accessLog: Array<Record<string, unknown>>;
+  started: boolean;
+}
+
+async function requireRedis(): Promise<void> {
+  const client = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null, connectTimeout: 2000 });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    await client.ping();
+  } catch (err) {
+    throw new Error(`Redis is unreachable at ${redisUrl}: ${String(err)}`);
+  } finally {
+    client.disconnect();
+  }
+}
+
+// The SDK patches modules process-wide, so the traced app runs in its own process and reports back on stdout.
+function runFixture(): Promise<FixtureOutput> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--require', 'tsx/cjs', join(__dirname, 'fixtures', 'traced-app.ts')], {
+      env: { ...process.env, REDIS_URL: redisUrl, OTEL_SDK_DISABLED: '', OTEL_TRACES_EXPORTER: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (code !== 0) return reject(new Error(`traced-app exited with ${code}: ${err}`));
+      try {
+        resolve(JSON.parse(out.trim().split('\n').pop() ?? '') as FixtureOutput);
+      } catch {
+        reject(new Error(`traced-app printed no result: ${out} ${err}`));
+      }
+    });
+  });
+}
+
+describe('startTelemetry (traced Koa app in a child process)', function () {
+  this.timeout(30_000);
+  let result: FixtureOutput;
+  let servers: SpanJson[];
+
+  before(async () => {
+    await requireRedis();
+    result = await runFixture();
+    servers = result.spans.filter((s) => s.kind === SERVER && s.scope === '@opentelemetry/instrumentation-http' && s.name.startsWith('GET /orders'));
+  });
+
+  it('answers every request and registers the shutdown hook', () => {
+    expect(result.statuses).to.deep.equal([200, 200, 200]);
+    expect(result.started).to.equal(true);
+  });
+
+  it('makes one SERVER span per request, named by the route template with http.route, never the raw path', () => {
+    expect(servers).to.have.length(2);
+    for (const span of servers) {
+      expect(span.name).to.equal('GET /orders/:orderId');
+      expect(span.attributes['http.route']).to.equal('/orders/:orderId');
+      expect(span.attributes['portico.route.id']).to.equal('get-order');
+      expect(span.attributes['portico.request.id']).to.be.a('string');
+    }
+    expect(servers[0]?.parentSpanId).to.equal(null);
+  });
+
+  it('does not trace the liveness probe', () => {
+    expect(result.spans.filter((s) => s.attributes['url.path'] === '/livez')).to.deep.equal([]);
+  });
+
+  it('makes an undici CLIENT span and a Redis span as children of the server span, in its trace', () => {
+    for (const server of servers) {
+      const children = result.spans.filter((s) => s.parentSpanId === server.spanId);
+      const undici = children.filter((s) => s.scope === '@opentelemetry/instrumentation-undici');
+      const redis = children.filter((s) => s.scope === '@opentelemetry/instrumentation-ioredis');
+      expect(undici, 'undici spans').to.have.length(1);
+      expect(undici[0]).to.include({ kind: CLIENT, traceId: server.traceId });
+      expect(redis, 'redis spans').to.have.length(1);
+      expect(redis[0]).to.include({ kind: CLIENT, traceId: server.traceId, name: 'ping' });
+      // Command name only: keys and arguments never reach a span.
+      expect(redis[0]?.attributes['db.query.text']).to.equal('ping');
+    }
+  });
+
+  it('sends the upstream a W3C traceparent carrying the trace id and the undici span id', () => {
+    expect(result.received).to.have.length(2);
+    servers.forEach((server, i) => {
+      const undici = result.spans.find((s) => s.parentSpanId === server.spanId && s.scope === '@opentelemetry/instrumentation-undici');
+      expect(result.received[i]).to.equal(`00-${server.traceId}-${undici?.spanId}-01`);
+    });
+  });
+
+  it('wraps non-HTTP client calls in CLIENT spans under the server span and injects their context', () => {
+    servers.forEach((server, i) => {
+      const rpc = result.spans.filter((s) => s.parentSpanId === server.spanId && s.scope === '@portico/edge');
+      expect(rpc.map((s) => [s.name, s.kind, s.status, s.attributes['rpc.system']])).to.deep.equal([
+        ['portico.test.Kitchen/GetTicket', CLIENT, 0, 'grpc'],
+        ['portico.test.Kitchen/Fail', CLIENT, 2, 'grpc'],
+      ]);
+      expect(result.injected[i]).to.deep.equal({ traceparent: `00-${server.traceId}-${rpc[0]?.spanId}-01` });
+    });
+  });
+
+  it('continues the trace of a caller that sent a traceparent', () => {
+    expect(servers[1]).to.include({ traceId: '0af7651916cd43dd8448eb211c80319c', parentSpanId: 'b7ad6b7169203331' });
+  });
+
+  it('puts the server span’s trace id on the access-log line', () => {
+    expect(result.accessLog.map((l) => l.traceId)).to.deep.equal(servers.map((s) => s.traceId));
+  });
+});
