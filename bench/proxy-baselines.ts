@@ -1,0 +1,137 @@
+/**
+ * Reverse-proxy baselines: the bare upstream, nginx, a minimal node:http + undici Pool proxy, and Koa + koa-proxies,
+ * loaded with wrk in interleaved rounds. Writes docs/benchmarks/proxy-baselines.{md,svg,json}.
+ */
+import { UPSTREAM_BODY } from './lib/upstream';
+import { checkAnswers } from './lib/check';
+import { startNginx } from './lib/nginx';
+import { nodeTs, startProcess, type BenchProcess } from './lib/processes';
+import { barChartSvg, benchSettings, fmt, machineInfo, markdownTable, writeSection } from './lib/report';
+import { medianRatio, runRounds, widestSpreadPercent, type Scenario } from './lib/rounds';
+import { wrkArgs } from './lib/wrk';
+import { freePort } from '../libs/testing/src/ports';
+
+const CONNECTIONS = 50;
+const SUT_CPU = 1;
+const LOAD_CPU = 0;
+
+/** A system under test: started pinned to cpu1 in front of the upstream on cpu0. */
+interface ProxyScenario {
+  name: string;
+  start(upstreamUrl: string): Promise<{ process: BenchProcess; url: string }>;
+}
+
+const portOf = (p: BenchProcess) => Number(p.info.port);
+
+/**
+ * Every scenario of this report, in one place. The Portico proxied route (createBff + a routes.yaml with one proxied
+ * route, no policy) joins this list once libs/gateway's proxyRoute lands: add it here and nowhere else.
+ */
+const SCENARIOS: ProxyScenario[] = [
+  {
+    name: 'upstream direct',
+    async start() {
+      // BENCHMARKING.md: for this scenario the upstream itself moves to cpu1.
+      const process = await startProcess({ name: 'upstream (cpu1)', cpu: SUT_CPU, command: nodeTs('bench/lib/upstream.ts') });
+      return { process, url: `http://127.0.0.1:${(process.info.ports as number[])[0]}/orders/1` };
+    },
+  },
+  {
+    name: 'nginx, keep-alive upstream',
+    async start(upstreamUrl) {
+      const port = await freePort();
+      const process = await startNginx(SUT_CPU, port, Number(new URL(upstreamUrl).port));
+      return { process, url: `http://127.0.0.1:${port}/orders/1` };
+    },
+  },
+  {
+    name: 'node:http + undici Pool proxy',
+    async start(upstreamUrl) {
+      const process = await startProcess({
+        name: 'undici-proxy',
+        cpu: SUT_CPU,
+        command: nodeTs('bench/servers/undici-proxy.ts'),
+        env: { UPSTREAM_URL: upstreamUrl },
+      });
+      return { process, url: `http://127.0.0.1:${portOf(process)}/orders/1` };
+    },
+  },
+  {
+    name: 'Koa + koa-proxies (keep-alive agent)',
+    async start(upstreamUrl) {
+      const process = await startProcess({
+        name: 'koa-proxies',
+        cpu: SUT_CPU,
+        command: nodeTs('bench/servers/koa-proxies.ts'),
+        env: { UPSTREAM_URL: upstreamUrl },
+      });
+      return { process, url: `http://127.0.0.1:${portOf(process)}/orders/1` };
+    },
+  },
+];
+
+const NGINX = 'nginx, keep-alive upstream';
+
+async function main(): Promise<void> {
+  const settings = benchSettings();
+  const started: BenchProcess[] = [];
+  try {
+    const upstream = await startProcess({ name: 'upstream (cpu0)', cpu: LOAD_CPU, command: nodeTs('bench/lib/upstream.ts') });
+    started.push(upstream);
+    const upstreamUrl = `http://127.0.0.1:${(upstream.info.ports as number[])[0]}`;
+    const scenarios: Scenario[] = [];
+    for (const def of SCENARIOS) {
+      const { process, url } = await def.start(upstreamUrl);
+      started.push(process);
+      await checkAnswers(def.name, url, (body) => (body.equals(UPSTREAM_BODY) ? undefined : `body differs from the upstream's (${body.length} bytes)`));
+      scenarios.push({ name: def.name, url, connections: CONNECTIONS, pid: process.pid });
+    }
+    const results = await runRounds(scenarios, { ...settings, log: (line) => console.log(line) });
+    const nginx = results.find((r) => r.name === NGINX);
+    const rows = results.map((r) => {
+      const cpuX = nginx ? medianRatio(r, nginx, (s) => s.cpuUsPerReq) : undefined;
+      const rateX = nginx ? medianRatio(r, nginx, (s) => s.reqPerSec) : undefined;
+      return [
+        r.name,
+        fmt(r.median.reqPerSec),
+        rateX === undefined ? '—' : `${fmt(rateX * 100)}%`,
+        fmt(r.median.p50Ms, 2),
+        fmt(r.median.p99Ms, 2),
+        fmt(r.median.cpuUsPerReq, 1),
+        cpuX === undefined ? '—' : `${fmt(cpuX, 1)}×`,
+        r.memory ? `${fmt(r.memory.idleMiB)} / ${fmt(r.memory.afterMiB)} / ${fmt(r.memory.peakMiB)}` : '—',
+        fmt(r.errors),
+      ];
+    });
+    const machine = machineInfo();
+    const steal = Math.max(...results.flatMap((r) => r.samples.map((s) => s.stealPercent)));
+    const command = `taskset ${wrkArgs({ url: '<url>', connections: CONNECTIONS, durationS: settings.durationS }).join(' ')}`;
+    const markdown = [
+      '## Reverse-proxy baselines',
+      '',
+      `Run ${machine.date}; ${settings.rounds} interleaved rounds of \`${command}\` per scenario after a ${settings.warmupS} s warm-up; ` +
+        `upstream and wrk on cpu0, the system under test alone on cpu1; GET of a ${UPSTREAM_BODY.length}-byte JSON body. ` +
+        `Medians; ratios are medians of per-round ratios. Highest steal seen in a run: ${fmt(steal, 1)}%; widest round-to-round spread of one scenario: req/s ${fmt(widestSpreadPercent(results, (s) => s.reqPerSec))}%, CPU µs/req ${fmt(widestSpreadPercent(results, (s) => s.cpuUsPerReq))}%.`,
+      '',
+      markdownTable(['scenario', 'req/s', '% of nginx req/s', 'p50 ms', 'p99 ms', 'CPU µs/req', 'CPU × nginx', 'RSS MiB idle / after / peak', 'errors'], rows),
+      '',
+      'nginx is capped by the shared cpu0 (wrk and the upstream), so "% of nginx req/s" flatters Node proxies: compare CPU per request.',
+      '',
+      '![reverse-proxy baselines](benchmarks/proxy-baselines.svg)',
+      '',
+    ].join('\n');
+    const svg = barChartSvg(
+      'Reverse-proxy baselines, c=50',
+      results.map((r) => ({ label: r.name, reqPerSec: r.median.reqPerSec, p99Ms: r.median.p99Ms })),
+    );
+    writeSection('proxy-baselines', { markdown, svg, json: { machine, settings, command, results } });
+    console.log(markdown);
+  } finally {
+    for (const p of started.reverse()) await p.stop();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
