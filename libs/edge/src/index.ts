@@ -9,6 +9,10 @@ export type { AuthPolicy, CredentialKind, AuthDeps, AuthenticateDeps, JwtVerifie
 export { apiKeyRedisKey, API_KEY_REDIS_NAMESPACE } from './auth';
 export type { FileApiKeyStoreOptions } from './auth';
 // auth/ exports (auth owner: keep this marker line)
+export { createRedisClient, parseRedisUrl, describeRedisTarget } from './redis';
+export type { RedisClient, RedisClientOptions, RedisTarget, RedisHost } from './redis';
+export { rateLimit, globalRateLimit, rateLimitPolicySchema, RateLimitStoreError, RedisRateLimitStore, MemoryRateLimitStore, createRateLimitStores } from './ratelimit';
+export type { RateLimitDeps, RateLimitPolicy, RateLimitStore, RateLimitDecision, RedisRateLimitStoreOptions, MemoryRateLimitStoreOptions, RateLimitStores } from './ratelimit';
 // ratelimit/ and redis/ exports (ratelimit owner: keep this marker line)
 // cache/ exports (cache owner: keep this marker line)
 // health/, lifecycle/ and guards/ exports (health owner: keep this marker line)
