@@ -3,6 +3,10 @@ export { loadConfig, formatConfigError, edgeEnvShape, ConfigError, describeIssue
 export type { EdgeConfig, JwtAlgorithm, LoadConfigOptions } from './config';
 export { catalogue, problemType, isErrorCode, EdgeError, isEdgeError, problemMiddleware, renderProblem, problemBody, toEdgeError } from './errors';
 export type { ErrorCode, EdgeErrorOptions, ProblemBody, ProblemDeps } from './errors';
+export { readJsonBody, readValidBody } from './body';
+export type { ReadJsonOptions } from './body';
+export { MemoryEventBus, RedisEventBus } from './events';
+export type { EventBus, BusEvent } from './events';
 export type { EdgeState, EdgeContext, EdgeLogger, Principal, RouteInfo } from './state';
 export { authPolicyShape, authPolicySchema, Authenticator, createAuthenticator, authenticate, authorize, requireOwner, JwtVerifier, secretKeySource, JwksCache, MAX_TOKEN_BYTES, generateApiKey, hashApiKey, verifyApiKey, looksLikeApiKey, apiKeyRecordSchema, FileApiKeyStore, RedisApiKeyStore, API_KEY_ISSUER } from './auth';
 export type { AuthPolicy, CredentialKind, AuthDeps, AuthenticateDeps, JwtVerifierOptions, KeySource, JwtHeader, JwksCacheOptions, ApiKeyRecord, ApiKeyStore, NewApiKey, RedisHashClient, RedisApiKeyStoreOptions } from './auth';
@@ -14,7 +18,16 @@ export type { RedisClient, RedisClientOptions, RedisTarget, RedisHost } from './
 export { rateLimit, globalRateLimit, rateLimitPolicySchema, RateLimitStoreError, RedisRateLimitStore, MemoryRateLimitStore, createRateLimitStores } from './ratelimit';
 export type { RateLimitDeps, RateLimitPolicy, RateLimitStore, RateLimitDecision, RedisRateLimitStoreOptions, MemoryRateLimitStoreOptions, RateLimitStores } from './ratelimit';
 // ratelimit/ and redis/ exports (ratelimit owner: keep this marker line)
+export { cachePolicySchema, DEFAULT_MAX_BODY_SIZE, MemoryCacheStore, RedisCacheStore, cacheKey, keyInput, responseCache } from './cache';
+export type { CachePolicy, CacheEntry, CacheStore, StoredHeaders, CacheKeyInput, ResponseCacheDeps } from './cache';
+export type { MemoryCacheStoreOptions, RedisCacheStoreDeps } from './cache';
 // cache/ exports (cache owner: keep this marker line)
+export { Readiness, redisCheck, healthRoutes, LIVENESS_PATH, READINESS_PATH } from './health';
+export type { ReadinessCheck, ReadinessOptions, ReadinessReport, HealthDeps } from './health';
+export { Lifecycle, createLifecycle } from './lifecycle';
+export type { LifecycleOptions, ShutdownHook, DrainableReadiness } from './lifecycle';
+export { requestGuards, DEFAULT_GUARD_LIMITS, checkRequestPath, rawPathOf, limitBody, bodyTooLarge, serverOptions, applyServerTimeouts, handleClientError, clientErrorResponse, SERVER_LIMITS } from './guards';
+export type { GuardLimits } from './guards';
 // health/, lifecycle/ and guards/ exports (health owner: keep this marker line)
 export { createLogger, REDACT_PATHS, requestContext, REQUEST_ID_PATTERN, clientAddressFrom } from './logging';
 export type { LoggerConfig, RequestContextDeps } from './logging';
@@ -22,3 +35,5 @@ export { EdgeMetrics, createMetrics, metricsMiddleware, METRICS_PATH } from './m
 export type { MetricsOptions, UpstreamLabels, UpstreamOutcome } from './metrics';
 export { tracingMiddleware, withClientSpan, injectTraceContext, currentTraceId, shutdownTelemetry, isTelemetryStarted } from './telemetry';
 // logging/, metrics/ and telemetry/ exports (telemetry owner: keep this marker line)
+export { createEdgeApp, createEdgeRuntime, serve, startService, runService, exitOnStartupError } from './service';
+export type { EdgeAppDeps, EdgeRuntime, PendingHook, Serving, ServeOptions, RunningService, ServiceDefinition, BuildService } from './service';

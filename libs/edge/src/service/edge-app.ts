@@ -1,0 +1,36 @@
+/**
+ * The app-wide edge stack every Portico service shares, outermost first (STYLE.md "How a request flows"):
+ * request id and access log → problem+json → metrics → span naming → /livez /readyz /metrics → request guards.
+ * Routes are the caller's: a BFF mounts its routing map, a backend its router.
+ */
+import Koa from 'koa';
+import type { EdgeConfig } from '../config';
+import { problemMiddleware } from '../errors';
+import { requestGuards } from '../guards';
+import { healthRoutes, type Readiness } from '../health';
+import { requestContext } from '../logging';
+import { metricsMiddleware, type EdgeMetrics } from '../metrics';
+import { tracingMiddleware } from '../telemetry';
+import type { EdgeLogger, EdgeState } from '../state';
+
+/** What the shared stack needs, created once at start-up. */
+export interface EdgeAppDeps {
+  edge: EdgeConfig;
+  logger: EdgeLogger;
+  metrics: EdgeMetrics;
+  readiness: Readiness;
+}
+
+/** A Koa app with the shared edge stack mounted; add routes with `app.use(...)`. */
+export function createEdgeApp(deps: EdgeAppDeps): Koa<EdgeState> {
+  const app = new Koa<EdgeState>({ proxy: false });
+  // Koa's own error logging would print stacks for errors problemMiddleware already answered and logged.
+  app.silent = true;
+  app.use(requestContext({ logger: deps.logger, trustedProxyHops: deps.edge.http.trustedProxyHops }));
+  app.use(problemMiddleware({ logger: deps.logger }));
+  app.use(metricsMiddleware(deps.metrics));
+  app.use(tracingMiddleware());
+  app.use(healthRoutes({ readiness: deps.readiness }));
+  app.use(requestGuards(deps.edge.http));
+  return app;
+}

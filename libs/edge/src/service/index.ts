@@ -1,0 +1,5 @@
+/** Service: the shared app stack, the process runtime, serving with graceful shutdown, and service entry points. */
+export { createEdgeApp, type EdgeAppDeps } from './edge-app';
+export { createEdgeRuntime, type EdgeRuntime, type PendingHook } from './edge-runtime';
+export { serve, type Serving, type ServeOptions } from './serve';
+export { startService, runService, exitOnStartupError, type RunningService, type ServiceDefinition, type BuildService } from './run-service';
