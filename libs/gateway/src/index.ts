@@ -1,4 +1,12 @@
 /** @portico/gateway: routing map, streaming reverse proxy, service clients and API composition. Named exports only. */
+export { routeSchema, routePolicySchema, HTTP_METHODS, loadRoutingMap, parseRoutingMap, normalisePath, decodeSegment, encodeSegment, parsePattern, buildPath, parameterNames, patternShape, watchRoutingMap } from './routing-map';
+export type { HttpMethod, RouteSpec, RoutePolicy, RoutingMap, RouteDefinition, UpstreamTarget, RoutingEnv, PatternSegment, RoutingMapWatcher, WatchOptions, ReloadOutcome } from './routing-map';
+export { RouteTable, compileRoutingMap, bodyLimitOf, createRouter, policyChain } from './router';
+export type { TableMatch, CompiledRoute, CompiledRoutingMap, CompileDeps, Router, PolicyChainDeps } from './router';
+export { proxyRoute, connectionTokens, isHopByHop, isClientIdentityHeader, isReservedHeader, upstreamRequestHeaders, clientResponseHeaders, forwardingHeaders, forwardedChain, clientAddressOf, principalHeaders, BodyLimiter, hasBody, limitedBody, payloadTooLarge } from './proxy';
+export type { ProxyDeps, ArrivalInfo } from './proxy';
+export { createBff } from './create-bff';
+export type { CreateBffOptions, Bff } from './create-bff';
 // routing-map/, proxy/ and create-bff exports (routing owner: keep this marker line)
 export { createUpstreams, resolvePolicy, HttpUpstream, CircuitBreaker, Bulkhead, RetryBudget, allowedRetries, backoffDelay, retryableStatus, retryableError } from './clients';
 export { Deadline, DEFAULT_ROUTE_DEADLINE_MS, ServiceClient, UPSTREAM_DEFAULTS, UpstreamClientError, forwardableProblem, readUpstreamJson } from './clients';

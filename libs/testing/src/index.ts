@@ -7,4 +7,6 @@ export { testRedisUrl, uniquePrefix, requireRedis, cleanupPrefix, startDedicated
 export type { DedicatedRedis, ScanUnlinkClient } from './redis';
 export { freePort } from './ports';
 // mock upstreams, credentials and redis helpers (testing-kit owner: keep this marker line)
+export { startBff } from './start-bff';
+export type { StartBffOptions, StartedBff } from './start-bff';
 // startBff (routing owner: keep this marker line)

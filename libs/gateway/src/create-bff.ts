@@ -1,0 +1,207 @@
+/**
+ * createBff: assembles one Portico BFF from its routing map and handlers — config, logger, metrics, readiness, stores,
+ * authenticator, upstreams, app-wide middleware and the hot-reloading router. `main.ts` only calls it and listens.
+ */
+import { createServer, type Server } from 'node:http';
+import Koa, { type Middleware } from 'koa';
+import { z } from 'zod';
+import {
+  applyServerTimeouts,
+  createAuthenticator,
+  createLifecycle,
+  createLogger,
+  createMetrics,
+  handleClientError,
+  healthRoutes,
+  loadConfig,
+  metricsMiddleware,
+  problemMiddleware,
+  Readiness,
+  requestContext,
+  requestGuards,
+  serverOptions,
+  tracingMiddleware,
+  type EdgeConfig,
+  type EdgeLogger,
+  type EdgeMetrics,
+  type EdgeState,
+} from '@portico/edge';
+import { loadRoutingMap, type RoutingMap } from './routing-map/load-routing-map';
+import { watchRoutingMap, type ReloadOutcome, type RoutingMapWatcher } from './routing-map/hot-reload';
+import { referencedVariables } from './routing-map/upstream-env';
+import { compileRoutingMap, type CompileDeps } from './router/compile-routes';
+import { createRouter, type Router } from './router/router';
+import { policyChain } from './router/policy-chain';
+import { proxyRoute } from './proxy/proxy-route';
+import { principalHeaders } from './proxy/forwarded-headers';
+import { composeHandler } from './compose/declarative';
+import type { Upstreams } from './clients/upstreams';
+import { createBffServices, type BffServices } from './bff-services';
+
+/** What a BFF is made of; everything else comes from the environment through loadConfig. */
+export interface CreateBffOptions {
+  /** Service name for logs, metrics and traces (`mobile-bff`). */
+  serviceName: string;
+  /** Path of routes.yaml. */
+  routesFile: string;
+  /** The environment to read (default process.env); read once, by loadConfig. */
+  env?: NodeJS.ProcessEnv;
+  /** Defaults applied before validation, e.g. `{ PORT: '8081' }`. */
+  configDefaults?: Record<string, string>;
+  /** Code handlers by the name routes.yaml gives them. */
+  handlers?: Readonly<Record<string, Middleware<EdgeState>>>;
+  /** Upstream names → the variable holding their URL (`{ order: 'ORDER_SERVICE_URL' }`); map-only variables get derived names. */
+  upstreams?: Readonly<Record<string, string>>;
+  /** The service's own environment variables, validated with the edge ones. */
+  configExtra?: z.ZodRawShape;
+  /** CORS middleware, run after the request guards and before routing (so preflights never reach a route). */
+  cors?: Middleware<EdgeState>;
+  /** Where log lines go (default stdout); tests capture them. Any pino destination fits. */
+  logDestination?: { write(line: string): void };
+  /** Watch routes.yaml and reload on SIGHUP (default true). */
+  watch?: boolean;
+  /** Install SIGTERM/SIGINT handlers on listen() (default true; tests turn them off). */
+  signals?: boolean;
+}
+
+/** A running BFF: the Koa app, its config and the handles tests and main.ts need. */
+export interface Bff {
+  readonly app: Koa<EdgeState>;
+  readonly config: EdgeConfig;
+  /** The service's own validated variables (configExtra). */
+  readonly extra: Readonly<Record<string, unknown>>;
+  readonly logger: EdgeLogger;
+  readonly metrics: EdgeMetrics;
+  readonly readiness: Readiness;
+  readonly upstreams: Upstreams;
+  readonly router: Router;
+  /** The version of the routing map in force. */
+  routingMapVersion(): string;
+  /** Re-reads routes.yaml now (what SIGHUP does); an invalid map is logged and the old one stays. */
+  reload(): Promise<ReloadOutcome>;
+  /** Starts the HTTP server with the edge server options, timeouts and graceful shutdown. */
+  listen(port?: number, host?: string): Promise<Server>;
+  /** Stops the server, the watcher, the pools and the stores. */
+  close(): Promise<void>;
+}
+
+/** Builds a BFF; a bad environment or routing map throws ConfigError with one line per problem. */
+export async function createBff(options: CreateBffOptions): Promise<Bff> {
+  const mapVariables = [...new Set([...referencedVariables(options.routesFile), ...Object.values(options.upstreams ?? {})])];
+  // Upstream URLs are read here, by loadConfig; an unset one is reported by the routing-map loader, naming the route.
+  const upstreamShape = Object.fromEntries(mapVariables.map((name) => [name, z.string().optional()]));
+  const { edge: config, extra } = loadConfig(
+    { serviceName: options.serviceName, defaults: options.configDefaults, extra: { ...upstreamShape, ...(options.configExtra ?? {}) } },
+    options.env ?? process.env,
+  );
+  const routeEnv = Object.fromEntries(mapVariables.map((name) => [name, extra[name] as string | undefined]));
+  const logger: EdgeLogger = createLogger({ serviceName: options.serviceName, level: config.log.level }, options.logDestination);
+  const initialMap = loadRoutingMap(options.routesFile, routeEnv);
+  const metrics = createMetrics({ serviceName: options.serviceName });
+  const readiness = new Readiness({ logger });
+  const authenticator = createAuthenticator(config.auth, { logger });
+  let services: BffServices;
+  try {
+    services = createBffServices({ config, logger, metrics, readiness, authenticator, named: options.upstreams ?? {}, mapVariables, routeEnv });
+  } catch (err) {
+    await authenticator.close();
+    throw err;
+  }
+
+  const compileDeps: CompileDeps = {
+    handlers: options.handlers ?? {},
+    defaultBodyLimit: config.http.maxBodyBytes,
+    policyChain: (route) => policyChain(route, services.policy),
+    proxy: (route) =>
+      proxyRoute(route, { upstreams: services.upstreams, trustedProxyHops: config.http.trustedProxyHops, defaultBodyLimit: config.http.maxBodyBytes }),
+    compose: (route) =>
+      composeHandler(route.compose as NonNullable<typeof route.compose>, {
+        upstreams: services.upstreams,
+        routePath: route.path,
+        routeTimeoutMs: route.policy.timeout,
+        // Backends learn who is asking the same way proxied upstreams do.
+        headers: (ctx) => principalHeaders(ctx.state.principal),
+      }),
+  };
+  const install = (map: RoutingMap): void => {
+    readiness.setInfo('routingMapVersion', map.version);
+    metrics.setRoutingMapVersion(map.version);
+  };
+  let router: Router;
+  try {
+    router = createRouter(compileRoutingMap(initialMap, compileDeps));
+  } catch (err) {
+    await services.close();
+    throw err;
+  }
+  install(initialMap);
+  readiness.register('config', () => true);
+
+  const app = new Koa<EdgeState>();
+  // Koa reports stream failures after the status line was sent; they belong in our log, not on stderr.
+  app.on('error', (err: Error) => logger.debug({ err }, 'response stream failed'));
+  app.use(requestContext({ logger, trustedProxyHops: config.http.trustedProxyHops }));
+  app.use(problemMiddleware({ logger }));
+  app.use(metricsMiddleware(metrics));
+  app.use(tracingMiddleware());
+  app.use(healthRoutes({ readiness }));
+  // Each route enforces its own bodyLimit (default MAX_BODY_SIZE) once matched; a pre-routing cap would refuse
+  // the routes that stream larger bodies (EDGE-DEFAULTS.md "body ≤ 1 MiB unless the route streams larger bodies").
+  app.use(requestGuards({ ...config.http, maxBodyBytes: Number.MAX_SAFE_INTEGER }));
+  if (options.cors) app.use(options.cors);
+  app.use(router.middleware);
+
+  const swap = (map: RoutingMap): void => {
+    router.swap(compileRoutingMap(map, compileDeps));
+    install(map);
+  };
+  const watching = options.watch !== false;
+  const watcher: RoutingMapWatcher = watchRoutingMap(options.routesFile, routeEnv, swap, logger, {
+    currentVersion: initialMap.version,
+    watchFile: watching,
+    sighup: watching,
+  });
+
+  let server: Server | undefined;
+  return {
+    app,
+    config,
+    extra,
+    logger,
+    metrics,
+    readiness,
+    upstreams: services.upstreams,
+    router,
+    routingMapVersion: () => router.current().version,
+    reload: () => watcher.reload('manual'),
+    async listen(port = config.service.port, host = config.service.host) {
+      const created = applyServerTimeouts(handleClientError(createServer(serverOptions(), app.callback()), logger));
+      const lifecycle = createLifecycle({
+        server: created,
+        readiness,
+        logger,
+        drainDelayMs: config.lifecycle.drainDelayMs,
+        shutdownTimeoutMs: config.lifecycle.shutdownTimeoutMs,
+      });
+      lifecycle.onShutdown('resources', () => services.close());
+      lifecycle.onShutdown('routing-map watcher', () => watcher.close());
+      if (options.signals !== false) lifecycle.installSignalHandlers();
+      await new Promise<void>((resolve, reject) => {
+        created.once('error', reject);
+        created.listen(port, host, () => resolve());
+      });
+      server = created;
+      logger.info({ address: created.address(), routingMapVersion: router.current().version }, `${options.serviceName} listening`);
+      return created;
+    },
+    async close() {
+      watcher.close();
+      if (server) {
+        const closing = new Promise<void>((resolve) => server?.close(() => resolve()));
+        server.closeIdleConnections();
+        await closing;
+      }
+      await services.close();
+    },
+  };
+}
