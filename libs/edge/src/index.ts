@@ -36,4 +36,4 @@ export type { MetricsOptions, UpstreamLabels, UpstreamOutcome } from './metrics'
 export { tracingMiddleware, withClientSpan, injectTraceContext, currentTraceId, shutdownTelemetry, isTelemetryStarted } from './telemetry';
 // logging/, metrics/ and telemetry/ exports (telemetry owner: keep this marker line)
 export { createEdgeApp, createEdgeRuntime, serve, startService, runService, exitOnStartupError } from './service';
-export type { EdgeAppDeps, EdgeRuntime, PendingHook, Serving, ServeOptions, RunningService, ServiceDefinition, BuildService } from './service';
+export type { EdgeAppDeps, EdgeAppOptions, EdgeRuntime, EdgeRuntimeOptions, PendingHook, Serving, ServeOptions, RunningService, ServiceDefinition, BuildService } from './service';

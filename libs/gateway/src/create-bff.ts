@@ -2,29 +2,23 @@
  * createBff: assembles one Portico BFF from its routing map and handlers — config, logger, metrics, readiness, stores,
  * authenticator, upstreams, app-wide middleware and the hot-reloading router. `main.ts` only calls it and listens.
  */
-import { createServer, type Server } from 'node:http';
-import Koa, { type Middleware } from 'koa';
+import type { Server } from 'node:http';
+import type Koa from 'koa';
+import type { Middleware } from 'koa';
 import { z } from 'zod';
+import type { DestinationStream } from 'pino';
 import {
-  applyServerTimeouts,
   createAuthenticator,
-  createLifecycle,
-  createLogger,
-  createMetrics,
-  handleClientError,
-  healthRoutes,
-  loadConfig,
-  metricsMiddleware,
-  problemMiddleware,
-  Readiness,
-  requestContext,
-  requestGuards,
-  serverOptions,
-  tracingMiddleware,
+  createEdgeApp,
+  createEdgeRuntime,
+  serve,
   type EdgeConfig,
   type EdgeLogger,
   type EdgeMetrics,
+  type EdgeRuntime,
   type EdgeState,
+  type Readiness,
+  type Serving,
 } from '@portico/edge';
 import { loadRoutingMap, type RoutingMap } from './routing-map/load-routing-map';
 import { watchRoutingMap, type ReloadOutcome, type RoutingMapWatcher } from './routing-map/hot-reload';
@@ -33,10 +27,8 @@ import { compileRoutingMap, type CompileDeps } from './router/compile-routes';
 import { createRouter, type Router } from './router/router';
 import { policyChain } from './router/policy-chain';
 import { proxyRoute } from './proxy/proxy-route';
-import { principalHeaders } from './proxy/forwarded-headers';
-import { composeHandler } from './compose/declarative';
 import type { Upstreams } from './clients/upstreams';
-import { createBffServices, type BffServices } from './bff-services';
+import { createBffServices } from './bff-services';
 
 /** What a BFF is made of; everything else comes from the environment through loadConfig. */
 export interface CreateBffOptions {
@@ -90,38 +82,32 @@ export async function createBff(options: CreateBffOptions): Promise<Bff> {
   const mapVariables = [...new Set([...referencedVariables(options.routesFile), ...Object.values(options.upstreams ?? {})])];
   // Upstream URLs are read here, by loadConfig; an unset one is reported by the routing-map loader, naming the route.
   const upstreamShape = Object.fromEntries(mapVariables.map((name) => [name, z.string().optional()]));
-  const { edge: config, extra } = loadConfig(
+  const runtime = createEdgeRuntime(
     { serviceName: options.serviceName, defaults: options.configDefaults, extra: { ...upstreamShape, ...(options.configExtra ?? {}) } },
     options.env ?? process.env,
-  );
+    { logDestination: options.logDestination },
+  ) as EdgeRuntime<Record<string, unknown>>;
+  const { edge: config, extra, logger, metrics, readiness } = runtime;
   const routeEnv = Object.fromEntries(mapVariables.map((name) => [name, extra[name] as string | undefined]));
-  const logger: EdgeLogger = createLogger({ serviceName: options.serviceName, level: config.log.level }, options.logDestination);
-  const initialMap = loadRoutingMap(options.routesFile, routeEnv);
-  const metrics = createMetrics({ serviceName: options.serviceName });
-  const readiness = new Readiness({ logger });
-  const authenticator = createAuthenticator(config.auth, { logger });
-  let services: BffServices;
-  try {
-    services = createBffServices({ config, logger, metrics, readiness, authenticator, named: options.upstreams ?? {}, mapVariables, routeEnv });
-  } catch (err) {
-    await authenticator.close();
+  const shutdownEarly = async (err: unknown): Promise<never> => {
+    for (const hook of [...runtime.hooks].reverse()) await Promise.resolve().then(hook.fn).catch(() => undefined);
     throw err;
+  };
+
+  let initialMap: RoutingMap;
+  try {
+    initialMap = loadRoutingMap(options.routesFile, routeEnv);
+  } catch (err) {
+    return shutdownEarly(err);
   }
+  const authenticator = createAuthenticator(config.auth, { logger });
+  const services = createBffServices({ runtime: runtime as EdgeRuntime<unknown>, authenticator, named: options.upstreams ?? {}, mapVariables, routeEnv });
 
   const compileDeps: CompileDeps = {
     handlers: options.handlers ?? {},
     defaultBodyLimit: config.http.maxBodyBytes,
     policyChain: (route) => policyChain(route, services.policy),
-    proxy: (route) =>
-      proxyRoute(route, { upstreams: services.upstreams, trustedProxyHops: config.http.trustedProxyHops, defaultBodyLimit: config.http.maxBodyBytes }),
-    compose: (route) =>
-      composeHandler(route.compose as NonNullable<typeof route.compose>, {
-        upstreams: services.upstreams,
-        routePath: route.path,
-        routeTimeoutMs: route.policy.timeout,
-        // Backends learn who is asking the same way proxied upstreams do.
-        headers: (ctx) => principalHeaders(ctx.state.principal),
-      }),
+    proxy: (route) => proxyRoute(route, { upstreams: services.upstreams, trustedProxyHops: config.http.trustedProxyHops, defaultBodyLimit: config.http.maxBodyBytes }),
   };
   const install = (map: RoutingMap): void => {
     readiness.setInfo('routingMapVersion', map.version);
@@ -131,23 +117,13 @@ export async function createBff(options: CreateBffOptions): Promise<Bff> {
   try {
     router = createRouter(compileRoutingMap(initialMap, compileDeps));
   } catch (err) {
-    await services.close();
-    throw err;
+    return shutdownEarly(err);
   }
   install(initialMap);
   readiness.register('config', () => true);
 
-  const app = new Koa<EdgeState>();
-  // Koa reports stream failures after the status line was sent; they belong in our log, not on stderr.
-  app.on('error', (err: Error) => logger.debug({ err }, 'response stream failed'));
-  app.use(requestContext({ logger, trustedProxyHops: config.http.trustedProxyHops }));
-  app.use(problemMiddleware({ logger }));
-  app.use(metricsMiddleware(metrics));
-  app.use(tracingMiddleware());
-  app.use(healthRoutes({ readiness }));
-  // Each route enforces its own bodyLimit (default MAX_BODY_SIZE) once matched; a pre-routing cap would refuse
-  // the routes that stream larger bodies (EDGE-DEFAULTS.md "body ≤ 1 MiB unless the route streams larger bodies").
-  app.use(requestGuards({ ...config.http, maxBodyBytes: Number.MAX_SAFE_INTEGER }));
+  // Each route enforces its own bodyLimit (default MAX_BODY_SIZE) once matched, so routes may stream larger bodies.
+  const app = createEdgeApp(runtime, { bodyLimitPerRoute: true });
   if (options.cors) app.use(options.cors);
   app.use(router.middleware);
 
@@ -161,8 +137,10 @@ export async function createBff(options: CreateBffOptions): Promise<Bff> {
     watchFile: watching,
     sighup: watching,
   });
+  runtime.onShutdown('routing-map watcher', () => watcher.close());
 
-  let server: Server | undefined;
+  let serving: Serving | undefined;
+  let closed: Promise<void> | undefined;
   return {
     app,
     config,
@@ -174,34 +152,15 @@ export async function createBff(options: CreateBffOptions): Promise<Bff> {
     router,
     routingMapVersion: () => router.current().version,
     reload: () => watcher.reload('manual'),
-    async listen(port = config.service.port, host = config.service.host) {
-      const created = applyServerTimeouts(handleClientError(createServer(serverOptions(), app.callback()), logger));
-      const lifecycle = createLifecycle({
-        server: created,
-        readiness,
-        logger,
-        drainDelayMs: config.lifecycle.drainDelayMs,
-        shutdownTimeoutMs: config.lifecycle.shutdownTimeoutMs,
-      });
-      lifecycle.onShutdown('resources', () => services.close());
-      lifecycle.onShutdown('routing-map watcher', () => watcher.close());
-      if (options.signals !== false) lifecycle.installSignalHandlers();
-      await new Promise<void>((resolve, reject) => {
-        created.once('error', reject);
-        created.listen(port, host, () => resolve());
-      });
-      server = created;
-      logger.info({ address: created.address(), routingMapVersion: router.current().version }, `${options.serviceName} listening`);
-      return created;
+    async listen(port, host) {
+      serving = await serve(app, runtime as EdgeRuntime<unknown>, { port, host });
+      if (options.signals !== false) serving.lifecycle.installSignalHandlers();
+      logger.info({ routingMapVersion: router.current().version }, `${options.serviceName} ready`);
+      return serving.server;
     },
-    async close() {
-      watcher.close();
-      if (server) {
-        const closing = new Promise<void>((resolve) => server?.close(() => resolve()));
-        server.closeIdleConnections();
-        await closing;
-      }
-      await services.close();
+    close() {
+      closed ??= serving ? serving.close() : (async () => void (await shutdownEarly(undefined).catch(() => undefined)))();
+      return closed;
     },
   };
 }

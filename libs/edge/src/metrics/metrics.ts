@@ -15,7 +15,7 @@ export interface MetricsOptions {
 }
 
 /** How an upstream call ended; the label values of `upstreamCalls`. */
-export type UpstreamOutcome = 'ok' | 'error' | 'timeout' | 'circuit_open' | 'bulkhead';
+export type UpstreamOutcome = 'ok' | 'client_error' | 'server_error' | 'timeout' | 'unreachable' | 'bad_response' | 'error' | 'circuit_open' | 'bulkhead_full' | 'aborted';
 
 /** Labels of one upstream call. `operation` is a route id or client operation, never a URL or path. */
 export interface UpstreamLabels {

@@ -17,14 +17,20 @@ export interface RateLimitStores {
 }
 
 /** Builds the stores once at start-up; without Redis it warns that each replica enforces the full limit on its own. */
-export function createRateLimitStores(config: Pick<EdgeConfig, 'redis' | 'expectedReplicas'>, deps: { redis?: Redis | Cluster; logger: EdgeLogger }): RateLimitStores {
+export function createRateLimitStores(
+  config: Pick<EdgeConfig, 'redis' | 'expectedReplicas'>,
+  deps: { redis?: Redis | Cluster; logger: EdgeLogger },
+  options: { announce?: boolean } = {},
+): RateLimitStores {
+  // A service whose runtime already said where its limits live passes announce: false, so the line appears once.
+  const announce = options.announce ?? true;
   const fallback = new MemoryRateLimitStore();
   if (config.redis && deps.redis) {
     const store = new RedisRateLimitStore(deps.redis, { prefix: `${config.redis.keyPrefix}rl:`, timeoutMs: config.redis.commandTimeoutMs });
-    deps.logger.info({ rateLimitStore: 'redis', commandTimeoutMs: config.redis.commandTimeoutMs }, 'rate limits are shared by all replicas through redis');
+    if (announce) deps.logger.info({ rateLimitStore: 'redis', commandTimeoutMs: config.redis.commandTimeoutMs }, 'rate limits are shared by all replicas through redis');
     return { store, fallback, shared: true };
   }
-  deps.logger.warn(
+  if (announce) deps.logger.warn(
     { rateLimitStore: 'memory', expectedReplicas: config.expectedReplicas },
     'rate limits are PER PROCESS: no REDIS_URL is set, so each replica admits the full limit on its own',
   );

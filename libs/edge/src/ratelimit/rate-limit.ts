@@ -66,9 +66,11 @@ function limiter(policy: RateLimitPolicy, deps: RateLimitDeps, limits: Limiter):
     const { limit, windowMs } = quotaFor(policy, ctx.state.principal);
     const key = `${limits.scope}:${windowMs / 1000}s:${rateLimitIdentity(ctx, limits.key)}`;
     let decision: RateLimitDecision;
+    let storeFailure = false;
     try {
       decision = await deps.store.decide(key, limit, windowMs);
     } catch (err) {
+      storeFailure = true;
       warnOnce(ctx, err);
       if (policy.onStoreFailure === 'closed') {
         throw new EdgeError('RATE_LIMIT_UNAVAILABLE', { detail: 'Rate limiting is temporarily unavailable; retry shortly', headers: { 'Retry-After': '1' }, cause: err });
@@ -79,7 +81,7 @@ function limiter(policy: RateLimitPolicy, deps: RateLimitDeps, limits: Limiter):
     writeHeaders(ctx, limits.name, decision, windowMs);
     const previous = ctx.state.rateLimit;
     if (!previous || !decision.allowed || (previous.allowed && decision.remaining < previous.remaining)) {
-      ctx.state.rateLimit = { policy: limits.name, allowed: decision.allowed, remaining: decision.remaining };
+      ctx.state.rateLimit = { policy: limits.name, allowed: decision.allowed, remaining: decision.remaining, ...(storeFailure ? { storeFailure } : {}) };
     }
     if (!decision.allowed) {
       const seconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));

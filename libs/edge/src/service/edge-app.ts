@@ -21,16 +21,27 @@ export interface EdgeAppDeps {
   readiness: Readiness;
 }
 
+/** Choices a service makes about the shared stack. */
+export interface EdgeAppOptions {
+  /**
+   * When true the guards leave Content-Length to each route's own body limit, for services whose routes may stream
+   * bodies larger than MAX_BODY_SIZE (EDGE-DEFAULTS.md: 1 MiB "unless the route streams larger bodies").
+   */
+  bodyLimitPerRoute?: boolean;
+}
+
 /** A Koa app with the shared edge stack mounted; add routes with `app.use(...)`. */
-export function createEdgeApp(deps: EdgeAppDeps): Koa<EdgeState> {
+export function createEdgeApp(deps: EdgeAppDeps, options: EdgeAppOptions = {}): Koa<EdgeState> {
   const app = new Koa<EdgeState>({ proxy: false });
   // Koa's own error logging would print stacks for errors problemMiddleware already answered and logged.
   app.silent = true;
+  // Koa reports stream failures after the status line was sent; they belong in the log at debug, not on stderr.
+  app.on('error', (err: Error) => deps.logger.debug({ err }, 'response stream failed'));
   app.use(requestContext({ logger: deps.logger, trustedProxyHops: deps.edge.http.trustedProxyHops }));
   app.use(problemMiddleware({ logger: deps.logger }));
   app.use(metricsMiddleware(deps.metrics));
   app.use(tracingMiddleware());
   app.use(healthRoutes({ readiness: deps.readiness }));
-  app.use(requestGuards(deps.edge.http));
+  app.use(requestGuards(options.bodyLimitPerRoute ? { ...deps.edge.http, maxBodyBytes: Number.MAX_SAFE_INTEGER } : deps.edge.http));
   return app;
 }

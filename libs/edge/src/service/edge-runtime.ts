@@ -3,7 +3,7 @@
  * logger, metrics, readiness, the Redis client (or none), the event bus — and the shutdown hooks that close them.
  * Serving HTTP is serve.ts's job; BFF wiring is @portico/gateway's.
  */
-import type { Logger } from 'pino';
+import type { DestinationStream, Logger } from 'pino';
 import type { z } from 'zod';
 import { loadConfig, type EdgeConfig, type LoadConfigOptions } from '../config';
 import { MemoryEventBus, RedisEventBus, type EventBus } from '../events';
@@ -37,6 +37,12 @@ export interface EdgeRuntime<Extra = Record<string, never>> {
   readonly hooks: readonly PendingHook[];
 }
 
+/** How the runtime is built beyond config. */
+export interface EdgeRuntimeOptions {
+  /** Where log lines go (default stdout); tests capture them. */
+  logDestination?: DestinationStream;
+}
+
 /**
  * Validates config (throws ConfigError) and creates the shared objects. Without REDIS_URL it logs, once, that
  * rate limits, caches and events are per process.
@@ -44,9 +50,10 @@ export interface EdgeRuntime<Extra = Record<string, never>> {
 export function createEdgeRuntime<Extra extends z.ZodRawShape = Record<never, never>>(
   options: LoadConfigOptions<Extra>,
   env: NodeJS.ProcessEnv = process.env,
+  runtimeOptions: EdgeRuntimeOptions = {},
 ): EdgeRuntime<z.output<z.ZodObject<Extra>>> {
   const { edge, extra } = loadConfig(options, env);
-  const logger = createLogger({ serviceName: edge.service.name, level: edge.log.level });
+  const logger = createLogger({ serviceName: edge.service.name, level: edge.log.level }, runtimeOptions.logDestination);
   const metrics = createMetrics({ serviceName: edge.service.name });
   const readiness = new Readiness({ logger });
   const hooks: PendingHook[] = [];

@@ -1,5 +1,5 @@
 /** Service: the shared app stack, the process runtime, serving with graceful shutdown, and service entry points. */
-export { createEdgeApp, type EdgeAppDeps } from './edge-app';
-export { createEdgeRuntime, type EdgeRuntime, type PendingHook } from './edge-runtime';
+export { createEdgeApp, type EdgeAppDeps, type EdgeAppOptions } from './edge-app';
+export { createEdgeRuntime, type EdgeRuntime, type EdgeRuntimeOptions, type PendingHook } from './edge-runtime';
 export { serve, type Serving, type ServeOptions } from './serve';
 export { startService, runService, exitOnStartupError, type RunningService, type ServiceDefinition, type BuildService } from './run-service';

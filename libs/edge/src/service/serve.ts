@@ -24,6 +24,10 @@ export interface Serving {
 export interface ServeOptions {
   /** Ends the process after shutdown; default process.exit. `close()` never calls it. */
   exit?: (code: number) => void;
+  /** Overrides the configured port (0 picks a free one). */
+  port?: number;
+  /** Overrides the configured host. */
+  host?: string;
 }
 
 /** Listens on the configured host and port and wires shutdown hooks into the lifecycle. */
@@ -43,7 +47,7 @@ export async function serve(app: Koa<EdgeState>, runtime: EdgeRuntime<unknown>, 
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(runtime.edge.service.port, runtime.edge.service.host, () => {
+    server.listen(options.port ?? runtime.edge.service.port, options.host ?? runtime.edge.service.host, () => {
       server.off('error', reject);
       resolve();
     });

@@ -4,7 +4,7 @@
  */
 import { Pool, type Dispatcher } from 'undici';
 import { Readable } from 'node:stream';
-import type { EdgeLogger } from '@portico/edge';
+import type { EdgeLogger, UpstreamLabels, UpstreamOutcome } from '@portico/edge';
 import type { Upstream, UpstreamCall, UpstreamPolicy } from './upstream-types';
 import { CircuitBreaker, type BreakerState, type BreakerTicket } from './breaker';
 import { Bulkhead } from './bulkhead';
@@ -13,8 +13,8 @@ import { UpstreamAbort, bulkheadFault, circuitOpenFault, faultClass, upstreamFau
 
 /** Per-upstream call metrics, typed structurally so any EdgeMetrics-like object fits. */
 export interface UpstreamMetrics {
-  /** One observation per dispatch: outcome is ok, client_error, server_error, timeout, unreachable, bad_response, error, circuit_open, bulkhead_full or aborted. */
-  recordUpstream?(upstream: string, operation: string, outcome: string, seconds: number): void;
+  /** One observation per dispatch; EdgeMetrics implements it. */
+  recordUpstream(labels: UpstreamLabels, durationMs: number): void;
 }
 
 /** Collaborators of an upstream, created once at start-up. */
@@ -30,7 +30,7 @@ export interface HttpUpstreamDeps {
 /** UpstreamPolicy with the optional sections filled in. */
 export type ResolvedUpstreamPolicy = UpstreamPolicy & { retry: RetrySettings };
 
-const OUTCOME_BY_CLASS: Record<string, string> = {
+const OUTCOME_BY_CLASS: Record<string, UpstreamOutcome> = {
   timeout: 'timeout',
   deadline: 'timeout',
   unreachable: 'unreachable',
@@ -81,7 +81,7 @@ export class HttpUpstream implements Upstream {
   /** Sends the call through bulkhead → breaker → tries; see Upstream.dispatch. */
   async dispatch(call: UpstreamCall): Promise<Dispatcher.ResponseData> {
     const started = performance.now();
-    let outcome = 'error';
+    let outcome: UpstreamOutcome = 'error';
     try {
       if (call.signal?.aborted) throw new UpstreamAbort('client');
       if (!this.bulkhead.tryAcquire()) {
@@ -113,7 +113,7 @@ export class HttpUpstream implements Upstream {
       if (outcome === 'error') outcome = OUTCOME_BY_CLASS[faultClass(err)] ?? 'error';
       throw fault;
     } finally {
-      this.deps.metrics?.recordUpstream?.(this.name, call.operation, outcome, (performance.now() - started) / 1000);
+      this.deps.metrics?.recordUpstream({ upstream: this.name, operation: call.operation, outcome }, performance.now() - started);
     }
   }
 

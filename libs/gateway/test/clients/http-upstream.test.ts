@@ -25,7 +25,7 @@ describe('HttpUpstream.dispatch', () => {
   const make = (policy: UpstreamPolicyOverrides = {}, extra: { injectHeaders?: (h: Record<string, string | string[]>) => void } = {}) => {
     upstreams = createUpstreams(
       { order: { url: `${up.url}/ignored-base`, policy: { breaker: { minimumCalls: 1000 }, ...policy } } },
-      { logger: memoryLogger(), metrics: { recordUpstream: (...args) => recorded.push(args) }, ...extra },
+      { logger: memoryLogger(), metrics: { recordUpstream: (l, ms) => recorded.push([l.upstream, l.operation, l.outcome, ms / 1000]) }, ...extra },
     );
     return upstreams.get('order');
   };
