@@ -6,7 +6,6 @@ import type { Server } from 'node:http';
 import type Koa from 'koa';
 import type { Middleware } from 'koa';
 import { z } from 'zod';
-import type { DestinationStream } from 'pino';
 import {
   createAuthenticator,
   createEdgeApp,
