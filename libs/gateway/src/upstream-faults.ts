@@ -72,6 +72,8 @@ function rowFor(err: unknown): { row: FaultRow; limitMs?: number } {
     const row = BY_CODE[code];
     if (row) return { row };
   }
+  // undici's llhttp failures are HTTPParserError with no string code: the upstream spoke something that is not HTTP/1.1.
+  if (e?.name === 'HTTPParserError') return { row: { code: 'UPSTREAM_BAD_RESPONSE', class: 'bad-response', detail: 'malformed HTTP response' } };
   // AbortSignal.timeout() rejects with a TimeoutError; a bare AbortError without our reason means the caller gave up.
   if (e?.name === 'TimeoutError') return { row: BY_ABORT['try-timeout'] };
   if (e?.name === 'AbortError' || code === 'UND_ERR_ABORTED' || code === 'ABORT_ERR') return { row: BY_ABORT.client };

@@ -24,6 +24,7 @@ describe('upstreamFault', () => {
     ['EPIPE', codeError('EPIPE'), 'UPSTREAM_ERROR', 502, 'order service: connection closed while sending'],
     ['UND_ERR_INFO', codeError('UND_ERR_INFO'), 'UPSTREAM_BAD_RESPONSE', 502, 'order service: invalid response'],
     ['HPE_INVALID_CONSTANT', codeError('HPE_INVALID_CONSTANT'), 'UPSTREAM_BAD_RESPONSE', 502, 'order service: malformed HTTP response'],
+    ['HTTPParserError', Object.assign(new Error('Response does not match the HTTP/1.1 protocol'), { name: 'HTTPParserError' }), 'UPSTREAM_BAD_RESPONSE', 502, 'order service: malformed HTTP response'],
     ['UND_ERR_DESTROYED', codeError('UND_ERR_DESTROYED'), 'UPSTREAM_UNAVAILABLE', 503, 'order service: client shut down'],
     ['per-try timeout', new UpstreamAbort('try-timeout', 800), 'UPSTREAM_TIMEOUT', 504, 'order service: no answer within 800 ms'],
     ['route deadline', new UpstreamAbort('deadline', 5000), 'DEADLINE_EXCEEDED', 504, 'order service: request deadline reached after 5000 ms'],

@@ -157,15 +157,33 @@ export class HttpUpstream implements Upstream {
 
   private tryOnce(call: UpstreamCall, headers: Record<string, string | string[]>, remaining: number, budgetMs: number): Promise<Dispatcher.ResponseData> {
     const perTry = Math.min(call.tryTimeoutMs ?? this.policy.headersTimeoutMs, this.policy.headersTimeoutMs);
-    const limit = Math.min(perTry, remaining);
-    const reason = limit < perTry ? new UpstreamAbort('deadline', budgetMs) : new UpstreamAbort('try-timeout', limit);
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(reason), limit);
+    const arm = (waitMs: number): NodeJS.Timeout => {
+      const limit = Math.min(perTry, waitMs);
+      const reason = limit < perTry ? new UpstreamAbort('deadline', budgetMs) : new UpstreamAbort('try-timeout', limit);
+      return setTimeout(() => controller.abort(reason), limit);
+    };
+    // A streamed upload may take longer to send than an answer may take to start: until its last byte is read only
+    // the route deadline applies, and the per-try wait for the answer starts from there.
+    const streamed = call.body instanceof Readable;
+    let timer = streamed ? setTimeout(() => controller.abort(new UpstreamAbort('deadline', budgetMs)), remaining) : arm(remaining);
+    if (streamed) {
+      (call.body as Readable).once('end', () => {
+        clearTimeout(timer);
+        timer = arm(Math.max(0, call.deadline - this.now()));
+      });
+    }
     const onClient = () => controller.abort(new UpstreamAbort('client'));
     call.signal?.addEventListener('abort', onClient, { once: true });
     const detach = () => call.signal?.removeEventListener('abort', onClient);
     return this.pool
-      .request({ method: call.method as Dispatcher.HttpMethod, path: call.path, headers, body: call.body ?? null, signal: controller.signal })
+      .request({
+        method: call.method as Dispatcher.HttpMethod,
+        path: call.path,
+        headers,
+        body: call.body ?? null,
+        signal: controller.signal,
+      })
       .then(
         (res) => {
           clearTimeout(timer);

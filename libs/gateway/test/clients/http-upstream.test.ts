@@ -121,6 +121,32 @@ describe('HttpUpstream.dispatch', () => {
       expect(recorded[0]?.slice(0, 3)).to.deep.equal(['order', 'get-order', 'timeout']);
     });
 
+    it('lets a streamed upload take longer to send than the per-try timeout, then times the answer from the end of the body', async () => {
+      up.handler = async (req, res) => {
+        let bytes = 0;
+        for await (const chunk of req) bytes += (chunk as Buffer).length;
+        json(res, 200, { bytes });
+      };
+      async function* slowBody() {
+        for (let i = 0; i < 6; i++) {
+          await sleep(60);
+          yield Buffer.alloc(1024, 97);
+        }
+      }
+      const res = await make().dispatch(call({ method: 'PUT', body: Readable.from(slowBody()), retries: 0, tryTimeoutMs: 150 }));
+      expect(await res.body.json()).to.deep.equal({ bytes: 6 * 1024 });
+
+      up.handler = async (req, res) => {
+        for await (const _chunk of req) void _chunk;
+        await sleep(400);
+        json(res, 200, {});
+      };
+      const started = Date.now();
+      const err = await failure(make().dispatch(call({ method: 'PUT', body: Readable.from([Buffer.from('x')]), retries: 0, tryTimeoutMs: 150 })));
+      expect(err).to.include({ code: 'UPSTREAM_TIMEOUT', status: 504 });
+      expect(Date.now() - started).to.be.below(380);
+    });
+
     it('stops every try at the route deadline and answers 504 DEADLINE_EXCEEDED', async () => {
       up.handler = async (_req, res) => {
         await sleep(1000);
