@@ -22,7 +22,7 @@ export interface ProblemDeps {
 }
 
 // Headers that still describe the answer after a failure; every other header set before the error is dropped.
-const KEEP_ON_ERROR = /^(x-request-id|ratelimit|ratelimit-policy|retry-after|access-control-|vary$|traceparent$)/i;
+const KEEP_ON_ERROR = /^(x-request-id$|ratelimit|retry-after$|access-control-|vary$|allow$)/i;
 
 const BY_STATUS: Record<number, ErrorCode> = {
   400: 'BAD_REQUEST',
@@ -83,7 +83,11 @@ export function problemMiddleware(deps: ProblemDeps = {}): Middleware<EdgeState>
   return async function problemJson(ctx, next) {
     try {
       await next();
-      if (ctx.status === 404 && ctx.body == null) throw new EdgeError('NOT_FOUND', { detail: 'No route matches this path' });
+      if (ctx.body == null && ctx.status >= 400) {
+        // A status set without a body (an unmatched path, a router's 405 with its Allow header) still gets a problem.
+        if (ctx.status === 404) throw new EdgeError('NOT_FOUND', { detail: 'No route matches this path' });
+        throw new EdgeError(BY_STATUS[ctx.status] ?? (ctx.status >= 500 ? 'INTERNAL' : 'BAD_REQUEST'));
+      }
     } catch (thrown) {
       const err = toEdgeError(thrown);
       const log = ctx.state.log ?? deps.logger;

@@ -35,9 +35,19 @@ export async function startService<Extra extends z.ZodRawShape = Record<never, n
 ): Promise<RunningService> {
   const runtime = createEdgeRuntime(options, env);
   const { router } = await build(runtime);
+  // Metrics, spans and the access log name a request by its route template, never its raw path: each route's own
+  // stack starts by recording the layer that matched (a router-level use() would see its own catch-all path instead).
+  for (const layer of router.stack) {
+    if (!layer.methods.length) continue;
+    const route = { id: `${layer.methods.filter((m) => m !== 'HEAD').join(',')} ${layer.path}`, template: String(layer.path) };
+    layer.stack.unshift(async function routeInfo(ctx, next) {
+      ctx.state.route = route;
+      await next();
+    });
+  }
   const app = createEdgeApp(runtime);
   app.use(router.routes());
-  app.use(router.allowedMethods({ throw: true }));
+  app.use(router.allowedMethods());
   const serving = await serve(app, runtime as EdgeRuntime<unknown>);
   return { ...serving, app, runtime: runtime as EdgeRuntime<unknown>, bus: runtime.bus };
 }

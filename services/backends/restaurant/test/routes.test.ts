@@ -38,6 +38,20 @@ describe('restaurant service', () => {
     expect(await res.body.json()).to.include({ type: 'urn:portico:problem:not-found', detail: 'no restaurant r-404' });
   });
 
+  it('labels metrics with the route template, not the raw path', async () => {
+    await (await request(`${svc.url}/restaurants/r-1`)).body.dump();
+    const metrics = await (await request(`${svc.url}/metrics`)).body.text();
+    expect(metrics).to.match(/http_requests_total\{[^}]*route="\/restaurants\/:restaurantId"/);
+    expect(metrics).not.to.match(/route="\/restaurants\/r-1"/);
+  });
+
+  it('answers a wrong method 405 problem+json with Allow', async () => {
+    const res = await request(`${svc.url}/restaurants/r-1`, { method: 'DELETE' });
+    expect(res.statusCode).to.equal(405);
+    expect(res.headers.allow).to.equal('HEAD, GET');
+    expect(await res.body.json()).to.include({ type: 'urn:portico:problem:method-not-allowed' });
+  });
+
   it('is live and ready', async () => {
     expect((await request(`${svc.url}/livez`)).statusCode).to.equal(200);
     expect((await request(`${svc.url}/readyz`)).statusCode).to.equal(200);
