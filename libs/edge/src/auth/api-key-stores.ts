@@ -1,18 +1,67 @@
-/** Where API key records live: a JSON file read once at start-up, or Redis hashes under a key prefix. Key checks are api-keys.ts's job. */
-import { readFile } from 'node:fs/promises';
+/**
+ * Where API key records live: a JSON file (re-read when it changes, so new keys work without a restart) or Redis
+ * hashes under a key prefix. Key checks are api-keys.ts's job; writing records is the issuer's (`npm run apikey`).
+ */
+import { watch, type FSWatcher, type Stats } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
 import { z } from 'zod';
+import type { EdgeLogger } from '../state';
 import { apiKeyRecordSchema, type ApiKeyRecord, type ApiKeyStore } from './api-keys';
 
-/** A store reading a JSON array of ApiKeyRecords (or `{ "keys": [...] }`) once; call ready() at start-up. */
+/** Settings of a FileApiKeyStore. */
+export interface FileApiKeyStoreOptions {
+  /** Where a file that changed but cannot be used is reported; the previous records stay in force. */
+  logger?: EdgeLogger;
+  /** Shortest time between two checks of the file not prompted by the folder watcher, ms (default 1000). */
+  recheckIntervalMs?: number;
+  /** Monotonic clock in ms (default performance.now). */
+  now?: () => number;
+}
+
+// What identifies one version of the file: an atomic rename changes the inode, an in-place write the size or mtime.
+function versionOf(stat: Stats): string {
+  return `${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeMs}`;
+}
+
+/**
+ * A store reading a JSON array of ApiKeyRecords (or `{ "keys": [...] }`); call ready() at start-up. Keys added
+ * while the service runs work without a restart: a lookup of an unknown id checks the file's inode, size and mtime
+ * and re-reads it when it changed. Checks run when the folder watcher saw the file change, else at most once per
+ * `recheckIntervalMs`, and concurrent lookups share one, so a flood of unknown ids costs one stat per interval and
+ * never waits. A known id answers at once and starts a check in the background when one is due, so a key disabled
+ * in the file stops working promptly. A changed file that cannot be read or validated is logged once and the
+ * previous records stay in force. The folder, not the file, is watched: writers replace the file by renaming.
+ */
 export class FileApiKeyStore implements ApiKeyStore {
+  /** Counters for tests and debugging: file checks (stat) made and successful (re)loads. */
+  readonly stats = { checks: 0, loads: 0 };
   private records: Map<string, ApiKeyRecord> | undefined;
   private loading: Promise<void> | undefined;
+  private checking: Promise<void> | undefined;
+  private version: string | undefined;
+  private rejectedVersion: string | undefined;
+  private lastCheckAt = Number.NEGATIVE_INFINITY;
+  private changed = false;
+  private watcher: FSWatcher | undefined;
+  private readonly now: () => number;
+  private readonly recheckIntervalMs: number;
 
-  constructor(private readonly path: string) {}
+  constructor(
+    private readonly path: string,
+    private readonly options: FileApiKeyStoreOptions = {},
+  ) {
+    // Monotonic by default: a wall-clock step backwards must not stop the checks.
+    this.now = options.now ?? (() => performance.now());
+    this.recheckIntervalMs = options.recheckIntervalMs ?? 1000;
+  }
 
-  /** Reads and validates the file (once); rejects naming the file and the first problems. */
+  /** Reads and validates the file (once) and starts watching its folder; rejects naming the file and the first problems. */
   ready(): Promise<void> {
-    this.loading ??= this.load();
+    this.loading ??= (async () => {
+      this.watch();
+      this.apply(await this.load());
+    })();
     return this.loading;
   }
 
@@ -21,16 +70,101 @@ export class FileApiKeyStore implements ApiKeyStore {
     return this.records !== undefined;
   }
 
-  /** The record for `id`; waits for the file on first use. */
+  /** The record for `id`; waits for the file on first use, and looks at the file again before answering "unknown" when a check is due. */
   async find(id: string): Promise<ApiKeyRecord | undefined> {
     if (!this.records) await this.ready();
+    const known = this.records?.get(id);
+    if (known) {
+      if (this.due()) void this.recheck();
+      return known;
+    }
+    if (this.checking) await this.checking;
+    if (this.due()) await this.recheck();
     return this.records?.get(id);
   }
 
-  private async load(): Promise<void> {
-    let parsed: unknown;
+  /** Checks the file now (joining a check already running) and re-reads it if it changed; never rejects. */
+  recheck(): Promise<void> {
+    if (!this.records) return Promise.resolve();
+    this.checking ??= (async () => {
+      this.changed = false;
+      this.lastCheckAt = this.now();
+      await this.reloadIfChanged();
+    })().finally(() => {
+      this.checking = undefined;
+    });
+    return this.checking;
+  }
+
+  /** Stops watching the folder (the interval checks still work). */
+  close(): void {
+    this.watcher?.close();
+    this.watcher = undefined;
+  }
+
+  private due(): boolean {
+    return !this.checking && (this.changed || this.now() - this.lastCheckAt >= this.recheckIntervalMs);
+  }
+
+  // Best effort: where watching is unsupported or fails, the interval checks alone pick changes up.
+  private watch(): void {
     try {
-      parsed = JSON.parse(await readFile(this.path, 'utf8'));
+      const name = basename(this.path);
+      this.watcher = watch(dirname(this.path), { persistent: false }, (_event, changed) => {
+        if (changed === null || changed === name) this.changed = true;
+      });
+      this.watcher.on('error', () => this.close());
+    } catch {
+      this.watcher = undefined;
+    }
+  }
+
+  private async reloadIfChanged(): Promise<void> {
+    this.stats.checks++;
+    let version: string;
+    try {
+      version = versionOf(await stat(this.path));
+    } catch (err) {
+      this.reject(`stat:${(err as NodeJS.ErrnoException).code ?? 'error'}`, err);
+      return;
+    }
+    if (version === this.version || version === this.rejectedVersion) return;
+    try {
+      this.apply(await this.load());
+    } catch (err) {
+      this.reject(version, err);
+    }
+  }
+
+  // Logged once per bad version of the file, not once per lookup.
+  private reject(version: string, err: unknown): void {
+    if (version === this.rejectedVersion) return;
+    this.rejectedVersion = version;
+    this.options.logger?.warn(
+      { err, path: this.path, keys: this.records?.size ?? 0 },
+      'API key file changed but cannot be used; the previously loaded keys stay in force',
+    );
+  }
+
+  private apply(loaded: { records: Map<string, ApiKeyRecord>; version: string }): void {
+    this.records = loaded.records;
+    this.version = loaded.version;
+    this.rejectedVersion = undefined;
+    this.stats.loads++;
+  }
+
+  private async load(): Promise<{ records: Map<string, ApiKeyRecord>; version: string }> {
+    let parsed: unknown;
+    let version: string;
+    try {
+      // One handle for stat and read, so the version recorded is the version parsed.
+      const handle = await open(this.path, 'r');
+      try {
+        version = versionOf(await handle.stat());
+        parsed = JSON.parse(await handle.readFile('utf8'));
+      } finally {
+        await handle.close();
+      }
     } catch (err) {
       throw new Error(`API key file ${this.path} could not be read: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
@@ -39,8 +173,16 @@ export class FileApiKeyStore implements ApiKeyStore {
       const problems = list.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
       throw new Error(`API key file ${this.path} is invalid: ${problems.join('; ')}`);
     }
-    this.records = new Map(list.data.map((record) => [record.id, record]));
+    return { records: new Map(list.data.map((record) => [record.id, record])), version };
   }
+}
+
+/** What RedisApiKeyStore puts between REDIS_KEY_PREFIX and a key id: `portico:` + this + id. */
+export const API_KEY_REDIS_NAMESPACE = 'api-key:';
+
+/** The Redis key holding the record of API key `id` under `keyPrefix` (REDIS_KEY_PREFIX, e.g. `portico:`). */
+export function apiKeyRedisKey(keyPrefix: string, id: string): string {
+  return `${keyPrefix}${API_KEY_REDIS_NAMESPACE}${id}`;
 }
 
 /** The two ioredis commands RedisApiKeyStore uses; an ioredis Redis or Cluster satisfies it. */
@@ -97,6 +239,6 @@ export class RedisApiKeyStore implements ApiKeyStore {
   }
 
   private keyOf(id: string): string {
-    return `${this.options.keyPrefix}api-key:${id}`;
+    return apiKeyRedisKey(this.options.keyPrefix, id);
   }
 }

@@ -60,7 +60,7 @@ export class Authenticator {
       this.jwt = undefined;
       this.jwks = undefined;
     }
-    this.apiKeys = deps.apiKeys ?? (config.apiKeysFile ? new FileApiKeyStore(config.apiKeysFile) : undefined);
+    this.apiKeys = deps.apiKeys ?? (config.apiKeysFile ? new FileApiKeyStore(config.apiKeysFile, { logger: deps.logger }) : undefined);
     this.apiKeys?.ready?.().catch(() => undefined);
   }
 

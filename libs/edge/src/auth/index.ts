@@ -21,5 +21,13 @@ export {
   type ApiKeyStore,
   type NewApiKey,
 } from './api-keys';
-export { FileApiKeyStore, RedisApiKeyStore, type RedisHashClient, type RedisApiKeyStoreOptions } from './api-key-stores';
+export {
+  FileApiKeyStore,
+  RedisApiKeyStore,
+  apiKeyRedisKey,
+  API_KEY_REDIS_NAMESPACE,
+  type FileApiKeyStoreOptions,
+  type RedisHashClient,
+  type RedisApiKeyStoreOptions,
+} from './api-key-stores';
 export { REALM, missingCredentials, invalidCredentials, insufficientScope, authUnavailable } from './challenge';
