@@ -81,7 +81,7 @@ const procs = selected.map((service) => {
   const proc = new ServiceProcess({
     name: service.name,
     cwd: service.dir,
-    args: ['--enable-source-maps', service.entry],
+    args: ['--enable-source-maps', '--import', '@portico/edge/instrument', service.entry],
     env: { ...inherited, ...serviceEnv(service, all, ports, { nodeEnv: 'development' }) },
     host: LOCAL_HOST,
     port: ports.get(service.name),

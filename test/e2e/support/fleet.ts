@@ -72,7 +72,7 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
       new Process({
         name: service.name,
         cwd: service.dir,
-        args: ['--enable-source-maps', service.entry],
+        args: ['--enable-source-maps', '--import', '@portico/edge/instrument', service.entry],
         env,
         host: HOST,
         port: ports.get(service.name)!,
