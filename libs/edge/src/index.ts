@@ -29,7 +29,7 @@ export type { LifecycleOptions, ShutdownHook, DrainableReadiness } from './lifec
 export { requestGuards, DEFAULT_GUARD_LIMITS, checkRequestPath, rawPathOf, limitBody, bodyTooLarge, serverOptions, applyServerTimeouts, handleClientError, clientErrorResponse, SERVER_LIMITS } from './guards';
 export type { GuardLimits } from './guards';
 // health/, lifecycle/ and guards/ exports (health owner: keep this marker line)
-export { createLogger, REDACT_PATHS, requestContext, REQUEST_ID_PATTERN, clientAddressFrom } from './logging';
+export { createLogger, REDACT_PATHS, requestContext, REQUEST_ID_PATTERN, clientAddressFrom, trustedChain } from './logging';
 export type { LoggerConfig, RequestContextDeps } from './logging';
 export { EdgeMetrics, createMetrics, metricsMiddleware, METRICS_PATH } from './metrics';
 export type { MetricsOptions, UpstreamLabels, UpstreamOutcome } from './metrics';

@@ -5,21 +5,31 @@
 import { isIP } from 'node:net';
 
 /**
+ * The addresses vouched for by this process and its trusted proxies, client first: the X-Forwarded-For entries the
+ * trusted hops appended (walked right to left, stopping at a malformed one), then the socket peer. Entries further
+ * left were written by the client and are dropped. The proxy forwards this chain; its first entry is the client address.
+ */
+export function trustedChain(socketAddress: string | undefined, forwardedFor: string | string[] | undefined, trustedHops: number): string[] {
+  const peer = unmap(socketAddress ?? '') || 'unknown';
+  if (trustedHops <= 0 || forwardedFor === undefined) return [peer];
+  const entries = (Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor).split(',');
+  const trusted: string[] = [];
+  // Walk right to left: the peer of a trusted proxy is what that proxy appended.
+  for (let hop = 0; hop < trustedHops && entries.length > 0; hop++) {
+    const entry = unmap(stripPort(entries.pop()!.trim()));
+    // A malformed entry means the chain is broken here; keep the last address a trusted party vouched for.
+    if (!isIP(entry)) break;
+    trusted.unshift(entry);
+  }
+  return [...trusted, peer];
+}
+
+/**
  * The client address: with `trustedHops` = 0 the socket peer; with N > 0 the Nth address counted from the right of
  * X-Forwarded-For (each trusted proxy appended the peer it saw). Entries further left are client-supplied and ignored.
  */
 export function clientAddressFrom(socketAddress: string | undefined, forwardedFor: string | string[] | undefined, trustedHops: number): string {
-  let address = unmap(socketAddress ?? '') || 'unknown';
-  if (trustedHops <= 0 || forwardedFor === undefined) return address;
-  const chain = (Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor).split(',');
-  // Walk right to left: the peer of a trusted proxy is what that proxy appended.
-  for (let hop = 0; hop < trustedHops && chain.length > 0; hop++) {
-    const entry = unmap(stripPort(chain.pop()!.trim()));
-    // A malformed entry means the chain is broken here; keep the last address a trusted party vouched for.
-    if (!isIP(entry)) break;
-    address = entry;
-  }
-  return address;
+  return trustedChain(socketAddress, forwardedFor, trustedHops)[0]!;
 }
 
 // "::ffff:10.0.0.1" is how a dual-stack socket reports an IPv4 peer; log and limit by the plain IPv4 form.

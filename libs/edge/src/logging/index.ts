@@ -1,4 +1,4 @@
 /** Logging: the pino service logger and the outermost request-context middleware with the access log. */
 export { createLogger, REDACT_PATHS, type LoggerConfig } from './logger';
 export { requestContext, REQUEST_ID_PATTERN, type RequestContextDeps } from './request-context';
-export { clientAddressFrom } from './client-address';
+export { clientAddressFrom, trustedChain } from './client-address';

@@ -3,7 +3,7 @@
  * the configured trusted proxy hops, X-Request-Id and the verified principal. Stripping client copies is hop-by-hop.ts's job.
  */
 import { isIP } from 'node:net';
-import type { Principal } from '@portico/edge';
+import { trustedChain, type Principal } from '@portico/edge';
 
 /** What the gateway knows about the connection and the request as it arrived. */
 export interface ArrivalInfo {
@@ -33,35 +33,13 @@ function list(value: string | string[] | undefined): string[] {
     .filter(Boolean);
 }
 
-/** Strips an IPv4-mapped IPv6 prefix (`::ffff:1.2.3.4`) so limits and logs see one form per address. */
-function plainAddress(address: string): string {
-  return address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
-}
-
-// Some proxies append "1.2.3.4:5678" or "[2001:db8::1]:443".
-function stripPort(entry: string): string {
-  if (entry.startsWith('[')) {
-    const end = entry.indexOf(']');
-    return end > 0 ? entry.slice(1, end) : entry;
-  }
-  const colon = entry.indexOf(':');
-  return colon > 0 && colon === entry.lastIndexOf(':') ? entry.slice(0, colon) : entry;
-}
-
 /**
  * The X-Forwarded-For chain to send: the client address, the trusted proxies, then our peer. It walks right to left
  * over at most `trustedProxyHops` entries and stops at a malformed one, exactly as the edge's clientAddressFrom does,
  * so the first entry is the address limits and logs use. Entries further left were written by the client and are dropped.
  */
 export function forwardedChain(info: Pick<ArrivalInfo, 'remoteAddress' | 'forwardedFor' | 'trustedProxyHops'>): string[] {
-  const entries = list(info.forwardedFor);
-  const trusted: string[] = [];
-  for (let hop = 0; hop < info.trustedProxyHops && entries.length > 0; hop++) {
-    const entry = plainAddress(stripPort(entries.pop() as string));
-    if (isIP(entry) === 0) break;
-    trusted.unshift(entry);
-  }
-  return [...trusted, plainAddress(info.remoteAddress)];
+  return trustedChain(info.remoteAddress, info.forwardedFor, info.trustedProxyHops);
 }
 
 /** The client address after trusted hops are removed (the first entry of forwardedChain). */
