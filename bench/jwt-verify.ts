@@ -1,11 +1,13 @@
 /**
- * One-off micro-benchmark: CPU cost of verifying one JWT with a KeyObject parsed once vs a string key parsed per call,
- * and of Portico's JwtVerifier on a verified-token cache hit. Run: `npx tsx bench/jwt-verify.ts` (bounded: ~20 s).
+ * Micro-benchmark: CPU cost of verifying one JWT with a KeyObject parsed once vs a string key parsed per call, and of
+ * Portico's JwtVerifier on a verified-token cache hit. Run: `npx tsx bench/jwt-verify.ts` (bounded: ~20 s). Writes
+ * docs/benchmarks/jwt-verify.{md,json} unless run with --print-only.
  */
 import { createSecretKey, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { JwtVerifier, type KeySource } from '../libs/edge/src/auth/jwt';
 import type { JwtAlgorithm } from '../libs/edge/src/config';
+import { fmt, machineInfo, markdownTable, writeSection } from './lib/report';
 
 const ISSUER = 'https://id.portico.test/';
 const AUDIENCE = 'portico-api';
@@ -78,10 +80,29 @@ async function main(): Promise<void> {
     }
   }
   console.log(`node ${process.version}, ${ROUNDS} rounds, CPU µs per verification (median; ops/s on one core ≈ 1e6/µs)`);
-  for (const [name] of cases) {
+  const rows = cases.map(([name]) => {
     const us = median(results.get(name) as number[]);
     console.log(`${name.padEnd(40)} ${us.toFixed(2).padStart(8)} µs   ~${Math.round(1e6 / us).toLocaleString('en-US').padStart(9)} /s`);
-  }
+    return { name, usPerOp: us, rounds: results.get(name) as number[] };
+  });
+  if (process.argv.includes('--print-only')) return;
+  const machine = machineInfo();
+  const markdown = [
+    '## JWT verification cost',
+    '',
+    `Run ${machine.date}; \`npx tsx bench/jwt-verify.ts\`, one process, unpinned; ${ROUNDS} rounds with the order rotated after a warm-up, ` +
+      `each case for up to ${N.toLocaleString('en-US')} verifications or ${MAX_MS_PER_CASE} ms; CPU µs (process.cpuUsage) per verification, median of the rounds. ` +
+      'Tokens are distinct (own `jti`) unless the case says LRU hit; RSA keys are 2048-bit, EC keys P-256.',
+    '',
+    markdownTable(
+      ['case', 'CPU µs per verification', 'verifications/s on one core'],
+      rows.map((r) => [r.name, fmt(r.usPerOp, 2), fmt(1e6 / r.usPerOp)]),
+    ),
+    '',
+    'A key passed as a string is parsed again on every call; Portico parses keys once into KeyObjects (jwt.ts, jwks-cache.ts).',
+    '',
+  ].join('\n');
+  writeSection('jwt-verify', { markdown, json: { machine, rounds: ROUNDS, maxMsPerCase: MAX_MS_PER_CASE, results: rows } });
 }
 
 main().catch((err: unknown) => {

@@ -2,11 +2,11 @@
 # Runs Portico's benchmark suites (BENCHMARKING.md) and rewrites docs/benchmarks.md from the sections they write.
 # Installs wrk and nginx from Debian packages when missing. Every suite runs in its own process group, bounded by
 # BENCH_SUITE_TIMEOUT, and is killed by its id on exit, together with the servers it started.
-#   BENCH_SUITES="proxy-baselines composition-clients"  BENCH_DURATION=8  BENCH_ROUNDS=3  BENCH_WARMUP=5  bash bench/run.sh
+#   BENCH_SUITES="proxy-baselines edge-stack"  BENCH_DURATION=8  BENCH_ROUNDS=3  BENCH_WARMUP=5  bash bench/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ALL_SUITES="proxy-baselines composition-clients jwt-verify telemetry-overhead"
+ALL_SUITES="proxy-baselines composition-clients jwt-verify telemetry-overhead edge-stack"
 SUITES=${BENCH_SUITES:-$ALL_SUITES}
 SUITE_TIMEOUT=${BENCH_SUITE_TIMEOUT:-900}
 export BENCH_DURATION=${BENCH_DURATION:-8} BENCH_ROUNDS=${BENCH_ROUNDS:-3} BENCH_WARMUP=${BENCH_WARMUP:-5}

@@ -4,7 +4,7 @@
  * of a core to steal is repeated once and flagged.
  */
 import { coreTimes, cpuMicros, maxStealPercent, memoryMiB } from './cpu';
-import { runWrk, type WrkResult } from './wrk';
+import { runWrk, type WrkOptions, type WrkResult } from './wrk';
 
 /** A loaded endpoint; `pid` is the system under test whose CPU and memory are read. */
 export interface Scenario {
@@ -12,6 +12,10 @@ export interface Scenario {
   url: string;
   connections: number;
   pid?: number;
+  /** Headers wrk sends with every request (see WrkOptions). */
+  headers?: Record<string, string>;
+  /** A wrk Lua script (see WrkOptions). */
+  script?: string;
 }
 
 /** One measured run of one scenario. */
@@ -48,12 +52,16 @@ export function median(values: number[]): number {
   return sorted.length % 2 ? (sorted[mid] ?? NaN) : ((sorted[mid - 1] ?? NaN) + (sorted[mid] ?? NaN)) / 2;
 }
 
+function wrkShape(scenario: Scenario): Omit<WrkOptions, 'durationS'> {
+  return { url: scenario.url, connections: scenario.connections, headers: scenario.headers, script: scenario.script };
+}
+
 async function measure(scenario: Scenario, round: number, durationS: number): Promise<Sample> {
   let repeatedForSteal = false;
   for (let attempt = 0; ; attempt += 1) {
     const cores = coreTimes();
     const cpuBefore = scenario.pid ? cpuMicros(scenario.pid) : 0;
-    const result = await runWrk({ url: scenario.url, connections: scenario.connections, durationS });
+    const result = await runWrk({ ...wrkShape(scenario), durationS });
     const cpuAfter = scenario.pid ? cpuMicros(scenario.pid) : 0;
     const stealPercent = maxStealPercent(cores, coreTimes());
     if (stealPercent > 5 && attempt === 0) {
@@ -71,7 +79,7 @@ export async function runRounds(scenarios: Scenario[], options: RoundOptions): P
   const idle = new Map(scenarios.map((s) => [s.name, s.pid ? memoryMiB(s.pid).rss : 0]));
   for (const scenario of scenarios) {
     log(`warm-up ${scenario.name} (${options.warmupS}s)`);
-    await runWrk({ url: scenario.url, connections: scenario.connections, durationS: options.warmupS });
+    await runWrk({ ...wrkShape(scenario), durationS: options.warmupS });
   }
   const samples = new Map<string, Sample[]>(scenarios.map((s) => [s.name, []]));
   for (let round = 0; round < options.rounds; round += 1) {

@@ -11,6 +11,10 @@ export interface WrkOptions {
   durationS: number;
   /** The core wrk is pinned to (default 0). */
   cpu?: number;
+  /** Request headers sent with every request (`-H 'name: value'`), e.g. a Bearer token. */
+  headers?: Record<string, string>;
+  /** A wrk Lua script (`-s`), e.g. one that varies a header per request. */
+  script?: string;
 }
 
 /** What one wrk run measured. */
@@ -25,7 +29,9 @@ export interface WrkResult {
 
 /** The exact command line for a run, as reports quote it. */
 export function wrkArgs(options: WrkOptions): string[] {
-  return ['-c', String(options.cpu ?? 0), 'wrk', '-t1', `-c${options.connections}`, `-d${options.durationS}s`, '--latency', '--timeout', '2s', options.url];
+  const headers = Object.entries(options.headers ?? {}).flatMap(([name, value]) => ['-H', `${name}: ${value}`]);
+  const script = options.script ? ['-s', options.script] : [];
+  return ['-c', String(options.cpu ?? 0), 'wrk', '-t1', `-c${options.connections}`, `-d${options.durationS}s`, '--latency', '--timeout', '2s', ...headers, ...script, options.url];
 }
 
 function millis(value: string, unit: string): number {
