@@ -3,7 +3,8 @@
  * Portico's full edge stack — RS256 JWT from a loopback JWKS, scope check, Redis rate limit, request id and access log,
  * problem+json, metrics, and tracing off or exported over OTLP/HTTP — in one interleaved run. The goal it checks: the
  * full stack keeps ≥ 70% of the bare route's req/s at 50 connections. Writes docs/benchmarks/edge-stack.{md,svg,json}
- * unless run with --print-only or --cpu-prof=<dir>. Needs Redis (REDIS_URL, default redis://127.0.0.1:6379); keys go under a per-run prefix
+ * unless run with --print-only or --cpu-prof=<dir>. BENCH_EDGE_BASELINE=<dir> (a copy of an earlier tree holding bench/ and
+ * libs/edge/src) adds that tree's full stack, tracing off and on, to the same rounds and only prints. Needs Redis (REDIS_URL, default redis://127.0.0.1:6379); keys go under a per-run prefix
  * and are deleted at the end.
  */
 import { execFileSync } from 'node:child_process';
@@ -11,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
 import { request } from 'undici';
 import { checkAnswers } from './lib/check';
@@ -41,6 +43,8 @@ interface Mode {
   rotateTokens?: boolean;
   /** The terminal fetches the body from the upstream on cpu0 instead of answering it itself. */
   proxied?: boolean;
+  /** Run the app from this earlier tree instead of this one (BENCH_EDGE_BASELINE), for before/after in one run. */
+  root?: string;
 }
 
 const BARE = 'bare Koa route';
@@ -56,6 +60,11 @@ const MODES: Mode[] = [
   { name: BARE_PROXIED, edge: 'bare', telemetry: 'off', proxied: true },
   { name: 'full + tracing (OTLP), proxied', edge: 'full', telemetry: 'otlp', proxied: true },
 ];
+const BASELINE_ROOT = process.env.BENCH_EDGE_BASELINE;
+if (BASELINE_ROOT) {
+  MODES.splice(2, 0, { name: 'full edge stack, tracing off (baseline tree)', edge: 'full', telemetry: 'off', root: BASELINE_ROOT });
+  MODES.splice(4, 0, { name: `${HEADLINE} (baseline tree)`, edge: 'full', telemetry: 'otlp', root: BASELINE_ROOT });
+}
 
 /** The scenario a mode is compared with: the bare route with the same terminal. */
 const baselineOf = (mode: Mode | undefined): string => (mode?.proxied ? BARE_PROXIED : BARE);
@@ -144,7 +153,7 @@ async function countKeys(redis: Redis, pattern: string): Promise<number> {
 async function main(): Promise<void> {
   // --cpu-prof=<dir>: every app writes a V8 CPU profile there on exit. Profiling slows the apps, so nothing is written.
   const profileDir = process.argv.find((arg) => arg.startsWith('--cpu-prof='))?.slice('--cpu-prof='.length);
-  const printOnly = process.argv.includes('--print-only') || profileDir !== undefined;
+  const printOnly = process.argv.includes('--print-only') || profileDir !== undefined || BASELINE_ROOT !== undefined;
   const settings = benchSettings();
   // The suite itself (JWKS issuer, OTLP sink, checks) belongs with the load generator on cpu0, away from the app.
   execFileSync('taskset', ['-a', '-p', '-c', String(LOAD_CPU), String(process.pid)], { stdio: 'ignore' });
@@ -188,8 +197,9 @@ async function main(): Promise<void> {
         JWT_AUDIENCE: issuer.audience,
       };
       // One directory per mode: tsx's loader thread writes a profile of its own next to the main thread's.
-      const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, `${mode.edge}-${mode.telemetry}${mode.rotateTokens ? '-rotate' : ''}`)}`] : [];
-      const command = [process.execPath, ...profile, '--import', 'tsx', '--import', './bench/servers/telemetry-start.ts', 'bench/servers/edge-stack-app.ts'];
+      const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, `${mode.edge}-${mode.telemetry}${mode.rotateTokens ? '-rotate' : ''}${mode.proxied ? '-proxied' : ''}${mode.root ? '-baseline' : ''}`)}`] : [];
+      const root = mode.root ?? '.';
+      const command = [process.execPath, ...profile, '--import', 'tsx', '--import', pathToFileURL(join(root, 'bench/servers/telemetry-start.ts')).href, join(root, 'bench/servers/edge-stack-app.ts')];
       const app = await startProcess({ name: mode.name, cpu: SUT_CPU, command, env });
       const url = `http://127.0.0.1:${Number(app.info.port)}/orders/ord-0001`;
       started.push({ mode, process: app, url });

@@ -69,3 +69,8 @@ export function currentTraceId(): string | undefined {
   const spanContext = trace.getActiveSpan()?.spanContext();
   return spanContext && isSpanContextValid(spanContext) ? spanContext.traceId : undefined;
 }
+
+/** True when a recording span is active: client calls made now belong in its trace, so they must not be batched with others'. */
+export function isTracedRequest(): boolean {
+  return trace.getActiveSpan()?.isRecording() === true;
+}

@@ -176,3 +176,46 @@ describe('requestContext client address', () => {
     });
   }
 });
+
+describe('requestContext per-request logger', () => {
+  it('binds the child logger on first use only, once per request, and lets a handler replace it', async () => {
+    const children: Array<Record<string, unknown>> = [];
+    const lines: object[] = [];
+    const logger = createLogger({ serviceName: 'test-bff', level: 'info' }, new Writable({ write: (_c: Buffer, _e, done) => done() }));
+    const counting = Object.assign(Object.create(logger) as typeof logger, {
+      child(bindings: Record<string, unknown>) {
+        children.push(bindings);
+        return logger.child(bindings);
+      },
+    });
+    const replacement = { debug() {}, info: (obj: object) => lines.push(obj), warn() {}, error() {}, child: () => replacement };
+    const app = new Koa<EdgeState>();
+    app.use(requestContext({ logger: counting, trustedProxyHops: 0 }));
+    app.use(async (ctx, next) => {
+      if (ctx.path === '/twice') expect(ctx.state.log).to.equal(ctx.state.log);
+      if (ctx.path === '/replace') {
+        ctx.state.log = replacement;
+        ctx.state.log.info({ replaced: true });
+      }
+      ctx.body = 'ok';
+      await next();
+      expect(ctx.status).to.equal(200);
+    });
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const before = children.length;
+      expect((await fetch(`${base}/quiet`)).status).to.equal(200);
+      expect(children.length - before, 'children for a request that never logs').to.equal(0);
+      const res = await fetch(`${base}/twice`);
+      expect(res.status).to.equal(200);
+      expect(children.slice(before)).to.deep.equal([{ requestId: res.headers.get('x-request-id') }]);
+      expect((await fetch(`${base}/replace`)).status).to.equal(200);
+      expect(lines).to.deep.equal([{ replaced: true }]);
+      expect(children.length - before).to.equal(1);
+    } finally {
+      server.close();
+    }
+  });
+});

@@ -81,6 +81,37 @@ describe('RedisRateLimitStore', () => {
       expect(await admin.script('EXISTS', RedisRateLimitStore.scriptSha)).to.deep.equal([1]);
     });
 
+    it('counts every one of many concurrent decisions (one pipeline), re-sending the script after SCRIPT FLUSH', async () => {
+      await admin.script('FLUSH');
+      const decisions = await Promise.all(Array.from({ length: 20 }, () => store.decide('pipelined', 15, 60_000)));
+      expect(decisions.filter((d) => d.allowed)).to.have.length(15);
+      expect(decisions.map((d) => d.remaining).sort((a, b) => a - b).slice(5)).to.deep.equal(Array.from({ length: 15 }, (_, i) => i));
+      expect(await admin.hget('rl:{pipelined}', 'c')).to.equal('15');
+      expect(await admin.script('EXISTS', RedisRateLimitStore.scriptSha)).to.deep.equal([1]);
+    });
+
+    it('expires each stalled decision at its own deadline when decisions start at different times', async function () {
+      this.timeout(5000);
+      // Shorter than the client's 100 ms command timeout, so the store's own deadline is what answers.
+      const quick = new RedisRateLimitStore(client, { prefix: 'rl:', timeoutMs: 60 });
+      server.pause();
+      try {
+        const timed = async (delayMs: number) => {
+          await sleep(delayMs);
+          const started = performance.now();
+          const err = await failureOf(quick.decide(`spread-${delayMs}`, 3, 60_000));
+          return { err, ms: performance.now() - started };
+        };
+        for (const { err, ms } of await Promise.all([0, 20, 45].map(timed))) {
+          expect(err).to.be.instanceOf(RateLimitStoreError).with.property('message').that.includes('within 60 ms');
+          expect(ms).to.be.within(55, 60 + 50);
+        }
+      } finally {
+        server.resume();
+      }
+      await sleep(150);
+    });
+
     it('gives up with a timeout error within the deadline when Redis stalls, and answers again after it resumes', async function () {
       this.timeout(5000);
       server.pause();
