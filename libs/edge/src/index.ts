@@ -7,6 +7,8 @@ export { readJsonBody, readValidBody } from './body';
 export type { ReadJsonOptions } from './body';
 export { MemoryEventBus, RedisEventBus } from './events';
 export type { EventBus, BusEvent } from './events';
+export { EventLog, sequenceOf, openSse, formatSse, lastEventIdOf, eventStream, GAP_EVENT } from './events';
+export type { EventLogOptions, Replay, SseOptions, SseMessage, SseStream, EventStreamOptions } from './events';
 export type { EdgeState, EdgeContext, EdgeLogger, Principal, RouteInfo } from './state';
 export { authPolicyShape, authPolicySchema, Authenticator, createAuthenticator, authenticate, authorize, requireOwner, JwtVerifier, secretKeySource, JwksCache, MAX_TOKEN_BYTES, generateApiKey, hashApiKey, verifyApiKey, looksLikeApiKey, apiKeyRecordSchema, FileApiKeyStore, RedisApiKeyStore, API_KEY_ISSUER } from './auth';
 export type { AuthPolicy, CredentialKind, AuthDeps, AuthenticateDeps, JwtVerifierOptions, KeySource, JwtHeader, JwksCacheOptions, ApiKeyRecord, ApiKeyStore, NewApiKey, RedisHashClient, RedisApiKeyStoreOptions } from './auth';
@@ -37,3 +39,6 @@ export { tracingMiddleware, withClientSpan, injectTraceContext, currentTraceId, 
 // logging/, metrics/ and telemetry/ exports (telemetry owner: keep this marker line)
 export { createEdgeApp, createEdgeRuntime, serve, startService, runService, exitOnStartupError } from './service';
 export type { EdgeAppDeps, EdgeAppOptions, EdgeRuntime, EdgeRuntimeOptions, PendingHook, Serving, ServeOptions, RunningService, ServiceDefinition, BuildService } from './service';
+export { cors, CORS_DEFAULTS, parseOrigin, corsOriginsSchema } from './cors';
+export type { CorsOptions } from './cors';
+// cors/ exports (cors owner: keep this marker line)

@@ -33,6 +33,7 @@ export const catalogue = {
   UPSTREAM_UNREACHABLE: { status: 502, title: 'Upstream unreachable' },
   UPSTREAM_BAD_RESPONSE: { status: 502, title: 'Upstream sent an invalid response' },
   UPSTREAM_ERROR: { status: 502, title: 'Upstream failed' },
+  UPSTREAM_INTERNAL: { status: 500, title: 'Upstream failed internally' },
   UPSTREAM_UNAVAILABLE: { status: 503, title: 'Upstream unavailable' },
   CIRCUIT_OPEN: { status: 503, title: 'Upstream temporarily disabled' },
   BULKHEAD_FULL: { status: 503, title: 'Upstream at capacity' },
@@ -40,6 +41,7 @@ export const catalogue = {
   AUTH_UNAVAILABLE: { status: 503, title: 'Authentication temporarily unavailable' },
   NOT_READY: { status: 503, title: 'Service not ready' },
   DRAINING: { status: 503, title: 'Service shutting down' },
+  CONNECTION_LIMIT: { status: 503, title: 'Too many open connections' },
   UPSTREAM_TIMEOUT: { status: 504, title: 'Upstream timed out' },
   DEADLINE_EXCEEDED: { status: 504, title: 'Request deadline exceeded' },
 } as const satisfies Record<string, { status: number; title: string }>;
