@@ -6,13 +6,34 @@ import {
   createRateLimitStores,
   injectTraceContext,
   MemoryCacheStore,
+  RedisApiKeyStore,
   RedisCacheStore,
+  apiKeyRedisKey,
+  type ApiKeyStore,
   type Authenticator,
   type EdgeRuntime,
 } from '@portico/edge';
 import { createUpstreams, type Upstreams } from './clients/upstreams';
 import type { PolicyChainDeps } from './router/policy-chain';
 import { upstreamDefinitions } from './routing-map/upstream-env';
+
+/**
+ * Where a BFF's API keys come from: `'file'` (the default) lets the Authenticator read API_KEYS_FILE; `'redis-or-file'`
+ * uses Redis hashes under REDIS_KEY_PREFIX (the layout `npm run apikey` writes) when REDIS_URL is set, else the file;
+ * a function builds the store itself (undefined: the file).
+ */
+export type ApiKeySource = 'file' | 'redis-or-file' | ((runtime: EdgeRuntime<unknown>) => ApiKeyStore | undefined);
+
+/** The API key store for `source` on this runtime, or undefined when the Authenticator should read API_KEYS_FILE. */
+export function apiKeyStoreFor(source: ApiKeySource | undefined, runtime: EdgeRuntime<unknown>): ApiKeyStore | undefined {
+  if (source === undefined || source === 'file') return undefined;
+  if (typeof source === 'function') return source(runtime);
+  const { edge: config, redis, logger } = runtime;
+  if (!config.redis || !redis) return undefined;
+  // Said once at start-up: which store answers decides where `npm run apikey` must write.
+  logger.info({ keys: apiKeyRedisKey(config.redis.keyPrefix, '<id>') }, 'API keys are read from Redis');
+  return new RedisApiKeyStore({ redis, keyPrefix: config.redis.keyPrefix });
+}
 
 /** What createBffServices needs. */
 export interface BffServicesInput {

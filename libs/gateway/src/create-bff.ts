@@ -2,7 +2,8 @@
  * createBff: assembles one Portico BFF from its routing map and handlers — config, logger, metrics, readiness, stores,
  * authenticator, upstreams, app-wide middleware and the hot-reloading router. `main.ts` only calls it and listens.
  */
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type Koa from 'koa';
 import type { Middleware } from 'koa';
 import { z } from 'zod';
@@ -16,6 +17,9 @@ import {
   type EdgeMetrics,
   type EdgeRuntime,
   type EdgeState,
+  type Authenticator,
+  type EventBus,
+  type RedisClient,
   type Readiness,
   type Serving,
 } from '@portico/edge';
@@ -26,8 +30,13 @@ import { compileRoutingMap, type CompileDeps } from './router/compile-routes';
 import { createRouter, type Router } from './router/router';
 import { policyChain } from './router/policy-chain';
 import { proxyRoute } from './proxy/proxy-route';
+import { principalHeaders } from './proxy/forwarded-headers';
+import { composeHandler } from './compose/declarative';
 import type { Upstreams } from './clients/upstreams';
-import { createBffServices } from './bff-services';
+import { apiKeyStoreFor, createBffServices, type ApiKeySource } from './bff-services';
+import { createBffGrpc, grpcVariables, type BffGrpc, type BffGrpcWiring, type GrpcUpstreamOption } from './grpc/bff-grpc';
+
+export type { ApiKeySource } from './bff-services';
 
 /** What a BFF is made of; everything else comes from the environment through loadConfig. */
 export interface CreateBffOptions {
@@ -45,6 +54,12 @@ export interface CreateBffOptions {
   upstreams?: Readonly<Record<string, string>>;
   /** The service's own environment variables, validated with the edge ones. */
   configExtra?: z.ZodRawShape;
+  /** gRPC upstream names → the variable holding their `host:port` (`{ kitchen: 'KITCHEN_GRPC_ADDRESS' }`), for handlers' clients. */
+  grpcUpstreams?: Readonly<Record<string, GrpcUpstreamOption>>;
+  /** Directory of the .proto files gRPC routes and clients use; GRPC_PROTO_PATH overrides it. */
+  protoPath?: string;
+  /** Where API keys come from (default `'file'`: API_KEYS_FILE); `'redis-or-file'` prefers Redis when REDIS_URL is set. */
+  apiKeys?: ApiKeySource;
   /** CORS middleware, run after the request guards and before routing (so preflights never reach a route). */
   cors?: Middleware<EdgeState>;
   /** Where log lines go (default stdout); tests capture them. Any pino destination fits. */
@@ -53,6 +68,16 @@ export interface CreateBffOptions {
   watch?: boolean;
   /** Install SIGTERM/SIGINT handlers on listen() (default true; tests turn them off). */
   signals?: boolean;
+}
+
+/** Something mounted on a BFF after it is built (the live module): middleware before routing, upgrades, a shutdown step. */
+export interface BffExtension {
+  /** Runs before the router; calls next() for requests that are not its own. */
+  readonly middleware?: Middleware<EdgeState>;
+  /** Takes an HTTP upgrade and returns true, or returns false leaving the socket alone. */
+  handleUpgrade?(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+  /** Runs on shutdown once in-flight requests have finished. */
+  close?(): unknown;
 }
 
 /** A running BFF: the Koa app, its config and the handles tests and main.ts need. */
@@ -65,7 +90,16 @@ export interface Bff {
   readonly metrics: EdgeMetrics;
   readonly readiness: Readiness;
   readonly upstreams: Upstreams;
+  /** gRPC upstreams, protos and clients (`bff.grpc.client('kitchen', 'portico.kitchen.v1.KitchenService')`). */
+  readonly grpc: BffGrpc;
   readonly router: Router;
+  readonly authenticator: Authenticator;
+  /** The runtime's event bus (Redis pub/sub with REDIS_URL, else in-process). */
+  readonly bus: EventBus;
+  /** The runtime's Redis client, when REDIS_URL is set. */
+  readonly redis?: RedisClient;
+  /** Mounts an extension; its middleware runs before the router, its upgrade handler on the server's `upgrade`. */
+  mount(name: string, extension: BffExtension): void;
   /** The version of the routing map in force. */
   routingMapVersion(): string;
   /** Re-reads routes.yaml now (what SIGHUP does); an invalid map is logged and the old one stays. */
@@ -78,11 +112,17 @@ export interface Bff {
 
 /** Builds a BFF; a bad environment or routing map throws ConfigError with one line per problem. */
 export async function createBff(options: CreateBffOptions): Promise<Bff> {
-  const mapVariables = [...new Set([...referencedVariables(options.routesFile), ...Object.values(options.upstreams ?? {})])];
+  const namedGrpc = options.grpcUpstreams ?? {};
+  const grpcNamed = Object.values(namedGrpc).map((o) => (typeof o === 'string' ? o : o.variable));
+  const mapVariables = [...new Set([...referencedVariables(options.routesFile), ...Object.values(options.upstreams ?? {}), ...grpcNamed])];
   // Upstream URLs are read here, by loadConfig; an unset one is reported by the routing-map loader, naming the route.
   const upstreamShape = Object.fromEntries(mapVariables.map((name) => [name, z.string().optional()]));
   const runtime = createEdgeRuntime(
-    { serviceName: options.serviceName, defaults: options.configDefaults, extra: { ...upstreamShape, ...(options.configExtra ?? {}) } },
+    {
+      serviceName: options.serviceName,
+      defaults: { ...(options.protoPath ? { GRPC_PROTO_PATH: options.protoPath } : {}), ...options.configDefaults },
+      extra: { ...upstreamShape, GRPC_PROTO_PATH: z.string().optional(), ...(options.configExtra ?? {}) },
+    },
     options.env ?? process.env,
     { logDestination: options.logDestination },
   ) as EdgeRuntime<Record<string, unknown>>;
@@ -99,14 +139,25 @@ export async function createBff(options: CreateBffOptions): Promise<Bff> {
   } catch (err) {
     return shutdownEarly(err);
   }
-  const authenticator = createAuthenticator(config.auth, { logger });
-  const services = createBffServices({ runtime: runtime as EdgeRuntime<unknown>, authenticator, named: options.upstreams ?? {}, mapVariables, routeEnv });
+  let grpc: BffGrpcWiring;
+  try {
+    grpc = createBffGrpc({ runtime: runtime as EdgeRuntime<unknown>, map: initialMap, named: namedGrpc, env: routeEnv, protoPath: extra.GRPC_PROTO_PATH as string | undefined });
+  } catch (err) {
+    return shutdownEarly(err);
+  }
+  // gRPC addresses are host:port, not URLs: they get channels above, never HTTP pools.
+  const grpcVars = new Set(grpcVariables(initialMap, namedGrpc));
+  const authenticator = createAuthenticator(config.auth, { logger, apiKeys: apiKeyStoreFor(options.apiKeys, runtime as EdgeRuntime<unknown>) });
+  const services = createBffServices({ runtime: runtime as EdgeRuntime<unknown>, authenticator, named: options.upstreams ?? {}, mapVariables: mapVariables.filter((v) => !grpcVars.has(v)), routeEnv });
 
   const compileDeps: CompileDeps = {
     handlers: options.handlers ?? {},
     defaultBodyLimit: config.http.maxBodyBytes,
     policyChain: (route) => policyChain(route, services.policy),
     proxy: (route) => proxyRoute(route, { upstreams: services.upstreams, trustedProxyHops: config.http.trustedProxyHops, defaultBodyLimit: config.http.maxBodyBytes }),
+    // A `compose:` route calls its parts within the route deadline, carrying the verified principal's identity headers.
+    grpc: (route) => grpc.route(route, config.http.maxBodyBytes),
+    compose: (route) => composeHandler(route.compose!, { upstreams: services.upstreams, routePath: route.path, routeTimeoutMs: route.policy.timeout, headers: (ctx) => principalHeaders(ctx.state.principal) }),
   };
   const install = (map: RoutingMap): void => {
     readiness.setInfo('routingMapVersion', map.version);
@@ -124,7 +175,17 @@ export async function createBff(options: CreateBffOptions): Promise<Bff> {
   // Each route enforces its own bodyLimit (default MAX_BODY_SIZE) once matched, so routes may stream larger bodies.
   const app = createEdgeApp(runtime, { bodyLimitPerRoute: true });
   if (options.cors) app.use(options.cors);
+  const mounted: Array<Middleware<EdgeState>> = [];
+  app.use(function mountedExtensions(ctx, next) {
+    const run = (i: number): Promise<unknown> => (i < mounted.length ? Promise.resolve(mounted[i]!(ctx, () => run(i + 1))) : next());
+    return run(0);
+  });
   app.use(router.middleware);
+  const upgraders: BffExtension[] = [];
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    if (upgraders.some((ext) => ext.handleUpgrade!(req, socket, head))) return;
+    socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  };
 
   const swap = (map: RoutingMap): void => {
     router.swap(compileRoutingMap(map, compileDeps));
@@ -148,11 +209,27 @@ export async function createBff(options: CreateBffOptions): Promise<Bff> {
     metrics,
     readiness,
     upstreams: services.upstreams,
+    grpc,
     router,
+    authenticator,
+    bus: runtime.bus,
+    redis: runtime.redis,
+    mount(name, extension) {
+      if (extension.middleware) mounted.push(extension.middleware);
+      if (extension.handleUpgrade) {
+        upgraders.push(extension);
+        // Only with an upgrade handler mounted: without one, Node answers upgrades as it always has.
+        if (upgraders.length === 1) serving?.server.on('upgrade', onUpgrade);
+      }
+      const close = extension.close?.bind(extension);
+      if (close && serving) serving.lifecycle.onShutdown(name, close);
+      else if (close) runtime.onShutdown(name, close);
+    },
     routingMapVersion: () => router.current().version,
     reload: () => watcher.reload('manual'),
     async listen(port, host) {
       serving = await serve(app, runtime as EdgeRuntime<unknown>, { port, host });
+      if (upgraders.length > 0) serving.server.on('upgrade', onUpgrade);
       if (options.signals !== false) serving.lifecycle.installSignalHandlers();
       logger.info({ routingMapVersion: router.current().version }, `${options.serviceName} ready`);
       return serving.server;

@@ -6,7 +6,7 @@ export type { TableMatch, CompiledRoute, CompiledRoutingMap, CompileDeps, Router
 export { proxyRoute, connectionTokens, isHopByHop, isClientIdentityHeader, isReservedHeader, upstreamRequestHeaders, clientResponseHeaders, forwardingHeaders, forwardedChain, clientAddressOf, principalHeaders, BodyLimiter, hasBody, limitedBody, payloadTooLarge } from './proxy';
 export type { ProxyDeps, ArrivalInfo } from './proxy';
 export { createBff } from './create-bff';
-export type { CreateBffOptions, Bff } from './create-bff';
+export type { CreateBffOptions, Bff, ApiKeySource } from './create-bff';
 // routing-map/, proxy/ and create-bff exports (routing owner: keep this marker line)
 export { createUpstreams, resolvePolicy, HttpUpstream, CircuitBreaker, Bulkhead, RetryBudget, allowedRetries, backoffDelay, retryableStatus, retryableError } from './clients';
 export { Deadline, DEFAULT_ROUTE_DEADLINE_MS, ServiceClient, UPSTREAM_DEFAULTS, UpstreamClientError, forwardableProblem, readUpstreamJson } from './clients';
@@ -17,3 +17,11 @@ export type { PartError, Composed, KnownFields, ComposeSpec, ComposePart, Compos
 export { upstreamFault, statusFault, circuitOpenFault, bulkheadFault, faultClass, serviceLabel, UpstreamAbort, type AbortKind, type FaultClass } from './upstream-faults';
 // clients/, compose/ and upstream-faults exports (clients owner: keep this marker line)
 export type { Upstream, UpstreamCall, UpstreamPolicy } from './clients/upstream-types';
+export { liveOrders, liveOrdersForBff, bffEventSource, orderOwnerFrom, busEventSource, orderChannel, UpstreamSseSource, ORDER_EVENT_ENDPOINTS, OrderFeeds, MemoryTicketStore, RedisTicketStore, SseParser, CLOSE, LIVE_DEFAULTS, LIVE_PATH, LIVE_TICKET_PATH, matchLivePath } from './live';
+export type { LiveOrders, LiveStats, LiveLimits, LiveOrdersOptions, BffLiveOptions, OrderEventSource, OrderEventHandlers, EventEndpoint, UpstreamSseSourceOptions, LiveMessage, FeedSubscriber, OrderFeedsOptions, Joined, TicketStore, LiveTicket, ParsedSse } from './live';
+export type { BffExtension } from './create-bff';
+// live/ exports (live owner: keep this marker line)
+export { PROTO_LOADER_OPTIONS, ProtoRegistry, GRPC_DEFAULTS, resolveGrpcPolicy, GrpcUpstream, createGrpcUpstreams, GrpcClient, requestMetadata, grpcTargetSchema, compileRequestPlan, buildRequest } from './grpc';
+export type { GrpcMethod, GrpcUpstreamPolicy, GrpcPolicyOverrides, GrpcCall, GrpcUpstreams, GrpcUpstreamDef, GrpcCallOptions, GrpcTarget, RequestPlan, BffGrpc, GrpcUpstreamOption } from './grpc';
+export { GRPC_FAULTS, grpcFault, grpcStatusFault, grpcFaultRow, isGrpcError, type GrpcFaultRow } from './grpc-faults';
+// grpc/ and grpc-faults exports (grpc owner: keep this marker line)

@@ -9,6 +9,7 @@ const KEY = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 const FIELD = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
 const PARAM = /:([A-Za-z_][A-Za-z0-9_]*)/g;
 const REF = /\{([^{}]*)\}/g;
+const OWNER = /^[A-Za-z_][A-Za-z0-9_]{0,63}(\.[A-Za-z_][A-Za-z0-9_-]{0,63}){1,8}$/;
 
 /** One backend call of a composition. */
 export const composePartSchema = z
@@ -42,6 +43,12 @@ export function pathRefs(path: string): Array<PartRef | string> {
     if (!key || !KEY.test(key) || field.length === 0 || !field.every((f) => FIELD.test(f))) return `{${m[1] ?? ''}}`;
     return { key, field };
   });
+}
+
+/** Splits a validated `owner` (`order.consumerId`) into the part key and the field path inside its answer. */
+export function ownerRef(owner: string): PartRef {
+  const [key = '', ...field] = owner.split('.');
+  return { key, field };
 }
 
 /** The `:param` names a part path takes from the request path. */
@@ -81,6 +88,11 @@ export const composeSpecSchema = z
     parts: z.array(composePartSchema).min(1).max(16),
     /** Time reserved after the branches to build the answer, e.g. "50ms" (STYLE.md › Errors). */
     margin: durationSchema.default(50),
+    /**
+     * `order.consumerId`: once that required part answers, the field must equal the principal's subject, else the
+     * route answers 404 exactly as for a missing resource (requireOwner semantics) and no other part's data is sent.
+     */
+    owner: z.string().regex(OWNER, 'expected a field of a part like "order.consumerId"').optional(),
   })
   .strict()
   .superRefine((spec, ctx) => {
@@ -97,6 +109,13 @@ export const composeSpecSchema = z
       }
     });
     if (!dependencyOrder(spec.parts)) ctx.addIssue({ code: 'custom', path: ['parts'], message: 'parts depend on each other in a cycle' });
+    if (spec.owner !== undefined) {
+      const { key } = ownerRef(spec.owner);
+      const part = spec.parts.find((p) => p.key === key);
+      if (!part) ctx.addIssue({ code: 'custom', path: ['owner'], message: `unknown part "${key}"` });
+      // An optional owning part that failed would leave nothing to check ownership against.
+      else if (!part.required) ctx.addIssue({ code: 'custom', path: ['owner'], message: `the owning part "${key}" must be required: true` });
+    }
   });
 
 /** A validated `compose:` section. */

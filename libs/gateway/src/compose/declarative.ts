@@ -8,7 +8,7 @@ import { ServiceClient, type ServiceClientOptions } from '../clients/service-cli
 import type { Upstreams } from '../clients/upstreams';
 import type { Deadline } from '../clients/deadline';
 import { serviceLabel } from '../upstream-faults';
-import { dependencies, dependencyOrder, pathParams, pathRefs, type ComposePart, type ComposeSpec } from './compose-schema';
+import { dependencies, dependencyOrder, ownerRef, pathParams, pathRefs, type ComposePart, type ComposeSpec, type PartRef } from './compose-schema';
 import { composeParts, optional, partFault, required } from './parts';
 import { selectFields, type KnownFields } from './fields';
 import { requestDeadline } from './request-deadline';
@@ -35,6 +35,17 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+function valueAt(value: unknown, field: readonly string[]): unknown {
+  let at = value;
+  for (const segment of field) at = isRecord(at) ? at[segment] : undefined;
+  return at;
+}
+
+/** The principal's subject and which part's field must equal it (`spec.owner`). */
+interface OwnerCheck extends PartRef {
+  subject: string | undefined;
+}
+
 function keepFields(value: unknown, fields: readonly string[] | undefined): unknown {
   if (!fields) return value;
   const trim = (item: unknown) => (isRecord(item) ? Object.fromEntries(fields.filter((f) => Object.prototype.hasOwnProperty.call(item, f)).map((f) => [f, item[f]])) : item);
@@ -44,8 +55,7 @@ function keepFields(value: unknown, fields: readonly string[] | undefined): unkn
 function fillPath(plan: Plan, params: Readonly<Record<string, string>>, answers: Map<string, unknown>, upstreamOf: (key: string) => string): string {
   let path = plan.part.path.replace(/\{([^{}]*)\}/g, (_all, inner: string) => {
     const [key = '', ...field] = inner.split('.');
-    let value: unknown = answers.get(key);
-    for (const segment of field) value = isRecord(value) ? value[segment] : undefined;
+    const value = valueAt(answers.get(key), field);
     if (typeof value !== 'string' && !(typeof value === 'number' && Number.isFinite(value))) {
       throw new EdgeError('UPSTREAM_BAD_RESPONSE', { detail: `${serviceLabel(upstreamOf(key))}: answer has no usable "${field.join('.')}"` });
     }
@@ -73,6 +83,7 @@ export function composeHandler(spec: ComposeSpec, deps: ComposeDeps): Middleware
   }
   const upstreamOf = (key: string) => spec.parts.find((p) => p.key === key)?.upstream ?? key;
   const known: KnownFields = Object.fromEntries(spec.parts.map((p) => [p.key, p.fields ?? null]));
+  const owner = spec.owner === undefined ? undefined : ownerRef(spec.owner);
 
   return async function composeRoute(ctx) {
     // Validate ?fields= names up front: a 400 should not cost any backend calls.
@@ -84,7 +95,8 @@ export function composeHandler(spec: ComposeSpec, deps: ComposeDeps): Middleware
     const headers = { ...deps.headers?.(ctx), 'x-request-id': ctx.state.requestId };
     const params = ctx.state.params ?? {};
     try {
-      const body = await composeParts(() => run(plans, branch, headers, params, upstreamOf), { log: ctx.state.log });
+      const check = owner && { ...owner, subject: ctx.state.principal?.subject };
+      const body = await composeParts(() => run(plans, branch, headers, params, upstreamOf, check), { log: ctx.state.log });
       ctx.status = 200;
       ctx.body = selectFields(body, ctx.query.fields, known);
     } catch (err) {
@@ -95,7 +107,14 @@ export function composeHandler(spec: ComposeSpec, deps: ComposeDeps): Middleware
   };
 }
 
-async function run(plans: Plan[], deadline: Deadline, headers: Record<string, string>, params: Readonly<Record<string, string>>, upstreamOf: (key: string) => string): Promise<Record<string, unknown>> {
+async function run(
+  plans: Plan[],
+  deadline: Deadline,
+  headers: Record<string, string>,
+  params: Readonly<Record<string, string>>,
+  upstreamOf: (key: string) => string,
+  owner: OwnerCheck | undefined,
+): Promise<Record<string, unknown>> {
   const answers = new Map<string, unknown>();
   const failures = new Map<string, EdgeError>();
   // `done` never rejects (dependents wait on it); `results` is what the composition awaits.
@@ -112,6 +131,11 @@ async function run(plans: Plan[], deadline: Deadline, headers: Record<string, st
       const path = fillPath(plan, params, answers, upstreamOf);
       const answer = await plan.client.getJson(path, { deadline, headers, operation: `compose ${part.key}`, timeoutMs: part.timeout });
       if (answer === null && part.required) throw new EdgeError('NOT_FOUND', { detail: `${part.key} not found` });
+      // Checked the moment the owning part answers: dependents are never started and running siblings are aborted.
+      // Someone else's resource answers exactly like a missing one, so ids cannot be probed (requireOwner semantics).
+      if (owner?.key === part.key && (owner.subject === undefined || valueAt(answer, owner.field) !== owner.subject)) {
+        throw new EdgeError('NOT_FOUND', { detail: `${part.key} not found` });
+      }
       return answer;
     };
     const tracked = call().then(

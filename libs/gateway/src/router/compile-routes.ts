@@ -35,6 +35,8 @@ export interface CompileDeps {
   proxy(route: RouteDefinition): Middleware<EdgeState>;
   /** The terminal of a `compose:` route; without it such routes are refused. */
   compose?(route: RouteDefinition): Middleware<EdgeState>;
+  /** The terminal of a `grpc:` route; without it such routes are refused. */
+  grpc?(route: RouteDefinition): Middleware<EdgeState>;
   /** Body limit of routes that set none: MAX_BODY_SIZE. */
   defaultBodyLimit: number;
 }
@@ -59,12 +61,15 @@ export function compileRoutingMap(map: RoutingMap, deps: CompileDeps): CompiledR
       } else if (route.compose !== undefined) {
         if (!deps.compose) throw new Error('compose routes are not available in this service');
         terminal = deps.compose(route);
+      } else if (route.grpc !== undefined) {
+        if (!deps.grpc) throw new Error('grpc routes are not available in this service');
+        terminal = deps.grpc(route);
       } else terminal = deps.proxy(route);
       stack = [routeLimits(route, deps.defaultBodyLimit), ...deps.policyChain(route)];
     } catch (err) {
       // Edge slices throw ConfigError lines that already name the field (`policy.credentials: …`).
       if (err instanceof ConfigError) problems.push(...err.problems.map((line) => `${name} › ${route.id} › ${line}`));
-      else problems.push(`${name} › ${route.id} › ${route.upstream ? 'upstream' : route.compose ? 'compose' : 'policy'}: ${(err as Error).message}`);
+      else problems.push(`${name} › ${route.id} › ${route.upstream ? 'upstream' : route.compose ? 'compose' : route.grpc ? 'grpc' : 'policy'}: ${(err as Error).message}`);
       continue;
     }
     if (route.policy.body) stack.push(validateBody(route, deps.defaultBodyLimit));

@@ -7,6 +7,7 @@ import { authPolicyShape, cachePolicySchema, durationSchema, rateLimitPolicySche
 import { parsePattern, parameterNames, type PatternSegment } from './path-pattern';
 import { isReservedHeader } from '../proxy/hop-by-hop';
 import { composeSpecSchema, pathParams } from '../compose/compose-schema';
+import { grpcRouteProblems, grpcTargetSchema } from '../grpc/grpc-route-schema';
 
 /** HTTP methods a route may name. */
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
@@ -120,6 +121,8 @@ const routeObjectSchema = z
       .optional(),
     /** Declarative composition of several upstream calls (compose/compose-schema.ts). */
     compose: composeSpecSchema.optional(),
+    /** A unary gRPC method the route maps onto (grpc/grpc-route-schema.ts). */
+    grpc: grpcTargetSchema.optional(),
     rewrite: rewriteSchema.optional(),
     headers: z
       .object({ add: z.record(headerName, headerValue).default({}), remove: z.array(headerName).default([]) })
@@ -152,14 +155,16 @@ type RouteInput = z.output<typeof routeObjectSchema>;
 
 function crossFieldChecks(route: RouteInput, ctx: z.RefinementCtx): void {
   const problem = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
-  const targets = (['upstream', 'handler', 'compose'] as const).filter((key) => route[key] !== undefined);
-  if (targets.length !== 1) problem([], `expected exactly one of upstream, handler or compose${targets.length ? `, got ${targets.join(' and ')}` : ''}`);
+  const targets = (['upstream', 'handler', 'compose', 'grpc'] as const).filter((key) => route[key] !== undefined);
+  const kinds = route.grpc ? 'upstream, handler, compose or grpc' : 'upstream, handler or compose';
+  if (targets.length !== 1) problem([], `expected exactly one of ${kinds}${targets.length ? `, got ${targets.join(' and ')}` : ''}`);
   const pattern = parsePattern(route.path);
   if (typeof pattern === 'string') return;
   const methods = route.method;
   checkUpstreamPath(route, pattern, problem);
   if (route.rewrite && !route.upstream) problem(['rewrite'], 'rewrite applies to upstream routes only');
   const routeParams = new Set(parameterNames(pattern));
+  if (route.grpc) for (const p of grpcRouteProblems(route.grpc, routeParams, methods)) problem(p.path, p.message);
   route.compose?.parts.forEach((part, i) => {
     for (const name of pathParams(part.path)) {
       if (!routeParams.has(name)) problem(['compose', 'parts', i, 'path'], `parameter "${name}" is not in the route path "${route.path}"`);

@@ -1,21 +1,10 @@
-/** Kitchen service HTTP API: the ticket of each order, advanced by the order service as the restaurant works. */
+/** Kitchen service HTTP API: the ticket of each order, created and advanced by the order service as the restaurant works. */
 import Router from '@koa/router';
-import { EdgeError, readValidBody, type EdgeState } from '@portico/edge';
+import { readValidBody, type EdgeState } from '@portico/edge';
 import { z } from 'zod';
+import { TicketStore, ticketStates } from './ticket-store';
 
-/** Ticket states, in the order a kitchen goes through them. */
-export const ticketStates = ['ACCEPTED', 'PREPARING', 'READY_FOR_PICKUP', 'PICKED_UP', 'CANCELLED'] as const;
-
-/** A kitchen ticket: what the restaurant must cook for one order. */
-export interface Ticket {
-  ticketId: string;
-  orderId: string;
-  restaurantId: string;
-  lineItems: Array<{ menuItemId: string; name: string; quantity: number }>;
-  state: (typeof ticketStates)[number];
-  readyBy: string;
-  updatedAt: string;
-}
+export { ticketStates, type Ticket } from './ticket-store';
 
 const CreateTicket = z.object({
   orderId: z.string().min(1).max(64),
@@ -25,48 +14,29 @@ const CreateTicket = z.object({
 
 const ChangeState = z.object({ state: z.enum(ticketStates) }).strict();
 
-/** Builds the kitchen service's routes; `prepMs` is how long a ticket is expected to take. */
-export function kitchenRoutes(options: { prepMs: number; now?: () => Date }): Router<EdgeState> {
-  const now = options.now ?? (() => new Date());
-  const tickets = new Map<string, Ticket>();
+/**
+ * Builds the kitchen service's routes over `store` (one is created when none is given); `prepMs` is how long a ticket is
+ * expected to take. The order service creates and advances tickets here; BFFs read them over gRPC (grpc-server.ts).
+ */
+export function kitchenRoutes(options: { prepMs: number; now?: () => Date; store?: TicketStore }): Router<EdgeState> {
+  const store = options.store ?? new TicketStore(options);
   const router = new Router<EdgeState>();
 
   router.post('/tickets', async (ctx) => {
     const input = await readValidBody(ctx, CreateTicket);
-    if (tickets.has(input.orderId)) throw new EdgeError('CONFLICT', { detail: `order ${input.orderId} already has a ticket` });
-    const at = now();
-    const ticket: Ticket = {
-      ticketId: `t-${input.orderId}`,
-      ...input,
-      state: 'ACCEPTED',
-      readyBy: new Date(at.getTime() + options.prepMs).toISOString(),
-      updatedAt: at.toISOString(),
-    };
-    tickets.set(input.orderId, ticket);
     ctx.status = 201;
-    ctx.body = ticket;
+    ctx.body = store.create(input);
   });
 
   router.get('/tickets/:orderId', (ctx) => {
-    ctx.body = find(tickets, ctx.params.orderId);
+    ctx.body = store.require(ctx.params.orderId ?? '');
   });
 
   router.put('/tickets/:orderId/state', async (ctx) => {
-    const ticket = find(tickets, ctx.params.orderId);
+    const ticket = store.require(ctx.params.orderId ?? '');
     const { state } = await readValidBody(ctx, ChangeState);
-    if (ticket.state === 'CANCELLED' || ticket.state === 'PICKED_UP') {
-      throw new EdgeError('CONFLICT', { detail: `ticket is ${ticket.state} and can no longer change` });
-    }
-    ticket.state = state;
-    ticket.updatedAt = now().toISOString();
-    ctx.body = ticket;
+    ctx.body = store.changeState(ticket.orderId, state);
   });
 
   return router;
-}
-
-function find(tickets: Map<string, Ticket>, orderId: string | undefined): Ticket {
-  const ticket = tickets.get(orderId ?? '');
-  if (!ticket) throw new EdgeError('NOT_FOUND', { detail: `no ticket for order ${orderId}` });
-  return ticket;
 }

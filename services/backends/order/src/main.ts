@@ -1,5 +1,5 @@
 /** Order service entry point: config from the environment, the services it coordinates, then serve. */
-import { durationSchema, runService } from '@portico/edge';
+import { durationSchema, EventLog, runService } from '@portico/edge';
 import { z } from 'zod';
 import { Collaborators } from './collaborators';
 import { OrderBook } from './order-book';
@@ -28,7 +28,7 @@ void runService(
       ACCOUNTING_SERVICE_URL: url,
     },
   },
-  ({ extra, bus, logger, onShutdown }) => {
+  ({ extra, bus, logger, readiness, onShutdown }) => {
     const collaborators = new Collaborators({
       consumer: extra.CONSUMER_SERVICE_URL,
       restaurant: extra.RESTAURANT_SERVICE_URL,
@@ -36,7 +36,10 @@ void runService(
       delivery: extra.DELIVERY_SERVICE_URL,
       accounting: extra.ACCOUNTING_SERVICE_URL,
     });
-    const book = new OrderBook({ collaborators, bus, logger, stepMs: extra.ORDER_STEP_TIME });
+    // The log ends open event streams as soon as shutdown begins, so draining never waits on them.
+    const events = new EventLog(bus, { draining: () => readiness.isDraining() });
+    const book = new OrderBook({ collaborators, bus: events, logger, stepMs: extra.ORDER_STEP_TIME });
+    onShutdown('event streams', () => events.close());
     onShutdown('order timers', () => book.stop());
     onShutdown('collaborator pool', () => collaborators.close());
     return { router: orderRoutes(book, collaborators) };

@@ -1,9 +1,10 @@
 /**
  * The order service's state: orders in memory, moved through their life cycle on a clock (`stepMs` per state),
- * telling the kitchen and delivery services and publishing every change on the event bus (`orders.<orderId>`).
+ * telling the kitchen and delivery services and publishing every change on the event bus (`orders.<orderId>`,
+ * id `<orderId>:<seq>`) through an EventLog, whose history serves `GET /orders/:orderId/events`.
  */
 import { randomUUID } from 'node:crypto';
-import type { EdgeLogger, EventBus } from '@portico/edge';
+import { EventLog, type EdgeLogger, type EventBus } from '@portico/edge';
 import type { Collaborators } from './collaborators';
 import { nextState, type Order, type OrderState } from './order';
 
@@ -14,6 +15,7 @@ const DELIVERY_STATE: Partial<Record<OrderState, string>> = { PICKED_UP: 'PICKED
 /** Collaborators of the order book. */
 export interface OrderBookDeps {
   collaborators: Collaborators;
+  /** The runtime's bus, or an EventLog over it (one is made when a plain bus is given). */
   bus: EventBus;
   logger: EdgeLogger;
   /** Time each state lasts before the next one, ms. */
@@ -26,9 +28,12 @@ export class OrderBook {
   private readonly orders = new Map<string, Order>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly now: () => Date;
+  /** Every event this book published, per order, for the event stream's replay. */
+  readonly events: EventLog;
 
   constructor(private readonly deps: OrderBookDeps) {
     this.now = deps.now ?? (() => new Date());
+    this.events = deps.bus instanceof EventLog ? deps.bus : new EventLog(deps.bus);
   }
 
   /** A new order id. */
@@ -97,7 +102,7 @@ export class OrderBook {
   private async publish(order: Order): Promise<void> {
     const seq = order.history.length;
     const event = { id: `${order.orderId}:${seq}`, type: 'order.state-changed', at: order.updatedAt, orderId: order.orderId, state: order.state, seq };
-    await this.deps.bus.publish(`orders.${order.orderId}`, event).catch((err: unknown) => {
+    await this.events.publish(`orders.${order.orderId}`, event).catch((err: unknown) => {
       this.deps.logger.warn({ err: (err as Error).message, orderId: order.orderId }, 'order event not published');
     });
   }

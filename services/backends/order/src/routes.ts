@@ -1,6 +1,9 @@
-/** Order service HTTP API: place, read, list and cancel orders. Placing an order creates its ticket, delivery and bill. */
+/**
+ * Order service HTTP API: place, read, list and cancel orders. Placing an order creates its ticket, delivery and bill.
+ * `GET /orders/:orderId/events` streams the order's state changes as SSE, with `Last-Event-ID` replay.
+ */
 import Router from '@koa/router';
-import { EdgeError, readValidBody, type EdgeState } from '@portico/edge';
+import { EdgeError, eventStream, readValidBody, type EdgeState } from '@portico/edge';
 import { z } from 'zod';
 import type { Collaborators } from './collaborators';
 import { canCancel, orderStates, type Order } from './order';
@@ -77,6 +80,12 @@ export function orderRoutes(book: OrderBook, collaborators: Collaborators): Rout
 
   router.get('/orders/:orderId', (ctx) => {
     ctx.body = find(book, ctx.params.orderId);
+  });
+
+  const stream = eventStream({ log: book.events, channel: (ctx) => `orders.${(ctx.params as { orderId: string }).orderId}` });
+  router.get('/orders/:orderId/events', async (ctx, next) => {
+    find(book, ctx.params.orderId);
+    await stream(ctx, next);
   });
 
   router.post('/orders/:orderId/cancel', async (ctx) => {
