@@ -6,6 +6,8 @@ export interface ServiceSpec {
   kind: 'backend' | 'bff';
   dir: string;
   defaultPort: number;
+  /** `portico.grpcPort` of a backend that also serves gRPC (its HTTP port + 100 by convention). */
+  grpcPort?: number;
   packageName: string;
   entry: string;
 }
@@ -24,6 +26,8 @@ export declare function parsePortOffset(value: string | undefined): number;
 export declare function defaultPorts(services: readonly ServiceSpec[], offset?: number): Map<string, number>;
 /** `order` → `ORDER_SERVICE_URL`. */
 export declare function serviceUrlVar(name: string): string;
+/** `<repo>/.local/api-keys.json`, created as `[]` when missing. */
+export declare function localApiKeysFile(): string;
 /** The embedded local settings for one service. */
 export declare function serviceEnv(
   service: ServiceSpec,

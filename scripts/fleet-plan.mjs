@@ -3,8 +3,8 @@
  * which port each gets and the environment that wires them together. Shared by `make dev` and the e2e harness;
  * starting and stopping processes is fleet-process.mjs's job.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LOCAL_HOST, LOCAL_JWT_AUDIENCES, LOCAL_JWT_ISSUER, LOCAL_JWT_SECRET } from './local-dev.mjs';
 
@@ -41,7 +41,7 @@ function readPackages(parent, kind) {
     if (!Number.isInteger(defaultPort) || defaultPort < 1 || defaultPort > 65535) {
       throw new Error(`${relative(process.cwd(), manifest)}: portico.defaultPort must be a port number, got ${JSON.stringify(defaultPort)}`);
     }
-    found.push({ name: entry.name, kind, dir, defaultPort, packageName: pkg.name ?? entry.name, entry: join(dir, 'dist', 'main.js') });
+    found.push({ name: entry.name, kind, dir, defaultPort, grpcPort: pkg.portico?.grpcPort, packageName: pkg.name ?? entry.name, entry: join(dir, 'dist', 'main.js') });
   }
   return found.sort((a, b) => a.defaultPort - b.defaultPort || a.name.localeCompare(b.name));
 }
@@ -90,20 +90,41 @@ export function serviceUrlVar(name) {
 }
 
 /**
+ * The local API key file the public API reads and `npm run apikey` appends to: `<repo>/.local/api-keys.json` (ignored
+ * by git), created as an empty list when missing so a fresh checkout's public API starts (and stays ready) with no keys.
+ */
+export function localApiKeysFile() {
+  const file = join(REPO_ROOT, '.local', 'api-keys.json');
+  if (existsSync(file)) return file;
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  try {
+    writeFileSync(file, '[]\n', { flag: 'wx', mode: 0o600 });
+  } catch (err) {
+    if (err.code !== 'EEXIST') throw err;
+  }
+  return file;
+}
+
+/**
  * The embedded local settings for one service: PORT, HOST, NODE_ENV, the other backends' *_SERVICE_URL, and for a
- * JWT-verifying BFF the local HS256 settings. `all` must be every discovered service, so the wiring is the same
+ * JWT-verifying BFF the local HS256 settings (for the public API the local API key file). `all` must be every discovered service, so the wiring is the same
  * whichever subset runs; `ports` maps each name to its port.
  */
 export function serviceEnv(service, all, ports, { host = LOCAL_HOST, nodeEnv = 'development' } = {}) {
   const env = { PORT: String(ports.get(service.name)), HOST: host, NODE_ENV: nodeEnv };
+  // A gRPC backend's second port keeps its distance from the HTTP one, so it moves with the same offset (9104 = 9004 + 100).
+  if (service.grpcPort) env.GRPC_PORT = String(ports.get(service.name) + service.grpcPort - service.defaultPort);
   for (const other of all) {
     if (other.kind !== 'backend' || other.name === service.name) continue;
     env[serviceUrlVar(other.name)] = `http://${host}:${ports.get(other.name)}`;
+    if (other.grpcPort) env[`${other.name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_GRPC_ADDRESS`] = `${host}:${ports.get(other.name) + other.grpcPort - other.defaultPort}`;
   }
   const audience = LOCAL_JWT_AUDIENCES[service.name];
   if (service.kind === 'bff' && audience) {
     Object.assign(env, { JWT_ISSUER: LOCAL_JWT_ISSUER, JWT_SECRET: LOCAL_JWT_SECRET, JWT_AUDIENCE: audience });
   }
+  if (service.kind === 'bff' && service.name === 'public-api') env.API_KEYS_FILE = localApiKeysFile();
+  if (service.name === 'web-app' && ports.has('web-bff')) env.WEB_BFF_URL = `http://${host}:${ports.get('web-bff')}`;
   return env;
 }
 

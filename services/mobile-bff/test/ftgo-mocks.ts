@@ -1,0 +1,120 @@
+/**
+ * Mock FTGO backends on loopback for mobile-bff tests: a small in-memory order service plus scripted restaurant,
+ * kitchen, delivery and accounting answers, and HS256 tokens for the `mobile` audience.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { hs256Token, startBff, startMockUpstream, type MockUpstream, type RecordedRequest, type StartedBff } from '@portico/testing';
+import { Backends, UPSTREAMS } from '../src/clients';
+import { mobileHandlers } from '../src/handlers';
+
+export const SECRET = 'mobile-bff-test-secret-0123456789abcdefghij';
+export const ISSUER = 'portico-test';
+
+/** A token for `sub` with both order scopes unless `scope` says otherwise. */
+export function token(sub: string, scope = 'orders:read orders:write'): string {
+  return hs256Token(SECRET, { iss: ISSUER, aud: 'mobile', sub, scope });
+}
+
+/** The environment a BFF under test needs to verify those tokens. */
+export const JWT_ENV = { JWT_SECRET: SECRET, JWT_ISSUER: ISSUER, JWT_AUDIENCE: 'mobile' };
+
+export interface FakeOrder {
+  orderId: string;
+  consumerId: string;
+  restaurantId: string;
+  state: string;
+  lineItems: Array<{ menuItemId: string; quantity: number; name: string; price: number }>;
+  total: number;
+  currency: string;
+}
+
+/** The six mock backends and the orders the fake order service holds. */
+export interface FtgoMocks {
+  order: MockUpstream;
+  restaurant: MockUpstream;
+  kitchen: MockUpstream;
+  delivery: MockUpstream;
+  accounting: MockUpstream;
+  consumer: MockUpstream;
+  orders: Map<string, FakeOrder>;
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+function bodyOf(req: RecordedRequest): Record<string, unknown> {
+  return req.body.length ? (JSON.parse(req.body.toString('utf8')) as Record<string, unknown>) : {};
+}
+
+const problem = (status: number, detail: string) => ({ status, json: { type: 'about:blank', title: 'x', status, detail }, headers: { 'content-type': 'application/problem+json' } });
+
+/** Starts the mocks; `orders` seeds the fake order service. */
+export async function startFtgoMocks(): Promise<FtgoMocks> {
+  const orders = new Map<string, FakeOrder>();
+  let next = 1;
+  const [order, restaurant, kitchen, delivery, accounting, consumer] = await Promise.all([
+    startMockUpstream(),
+    startMockUpstream(),
+    startMockUpstream(),
+    startMockUpstream(),
+    startMockUpstream(),
+    startMockUpstream(),
+  ]);
+  order.on('GET', '/orders', (req) => {
+    const consumerId = new URL(req.path, 'http://x').searchParams.get('consumerId');
+    return { json: { orders: [...orders.values()].filter((o) => o.consumerId === consumerId).reverse() } };
+  });
+  order.on('POST', '/orders', (req) => {
+    const input = bodyOf(req) as unknown as FakeOrder;
+    if (input.restaurantId === 'r-unknown') return problem(422, 'restaurantId: no restaurant r-unknown');
+    const lineItems = input.lineItems.map((l) => ({ ...l, name: `Dish ${l.menuItemId}`, price: 1250 }));
+    const created: FakeOrder = { ...input, orderId: `o-${next++}`, state: 'APPROVED', lineItems, total: lineItems.reduce((s, l) => s + l.price * l.quantity, 0), currency: 'USD' };
+    orders.set(created.orderId, created);
+    return { status: 201, json: created };
+  });
+  order.on('POST', '/orders/*', (req) => {
+    const found = orders.get(req.pathname.split('/')[2] ?? '');
+    if (!found) return problem(404, 'no order');
+    if (found.state === 'PICKED_UP' || found.state === 'DELIVERED') return problem(409, `an order that is ${found.state} can no longer be cancelled`);
+    found.state = 'CANCELLED';
+    return { json: found };
+  });
+  order.on('GET', '/orders/*', (req) => {
+    const found = orders.get(req.pathname.split('/')[2] ?? '');
+    return found ? { json: found } : problem(404, 'no order');
+  });
+  restaurant.on('GET', '/restaurants', { json: { restaurants: [{ restaurantId: 'r-1', name: 'Ajanta', cuisine: 'Indian', address: { street: '1 Curry Lane', city: 'Oakland', zip: '94611' }, openingHours: '11-22' }] } });
+  restaurant.on('GET', '/restaurants/*', (req) =>
+    req.pathname === '/restaurants/r-1' ? { json: { restaurantId: 'r-1', name: 'Ajanta', cuisine: 'Indian', currency: 'USD', menu: [{ menuItemId: 'm-101', name: 'Vindaloo', price: 1250 }] } } : problem(404, 'no restaurant'),
+  );
+  kitchen.on('GET', '/tickets/*', (req) => ({ json: { ticketId: `t-${req.pathname.split('/')[2]}`, state: 'ACCEPTED', readyBy: '2030-01-01T12:00:00.000Z' } }));
+  delivery.on('GET', '/deliveries/*', (req) => ({ json: { deliveryId: `d-${req.pathname.split('/')[2]}`, state: 'PENDING', courier: { courierId: 'k-1', name: 'Dana' }, eta: '2030-01-01T12:30:00.000Z', location: { lat: 37.8, lng: -122.27 } } }));
+  accounting.on('GET', '/bills/*', (req) => ({ json: { billId: `b-${req.pathname.split('/')[2]}`, amount: 2500, currency: 'USD', state: 'AUTHORIZED' } }));
+  const all = { order, restaurant, kitchen, delivery, accounting, consumer };
+  const env = Object.fromEntries(Object.entries(UPSTREAMS).map(([name, variable]) => [variable, all[name as keyof typeof all].url]));
+  return { ...all, orders, env, stop: async () => void (await Promise.all(Object.values(all).map((m) => m.stop()))) };
+}
+
+/** The real routes.yaml of mobile-bff. */
+export const ROUTES = readFileSync(join(__dirname, '..', 'routes.yaml'), 'utf8');
+
+/** mobile-bff's routing map and handlers on startBff, wired to the mocks. */
+export async function startMobileBff(mocks: FtgoMocks, env: Record<string, string> = {}): Promise<StartedBff> {
+  const backends = new Backends();
+  const started = await startBff({ routes: ROUTES, env: { ...JWT_ENV, ...mocks.env, ...env }, handlers: mobileHandlers(backends), upstreams: UPSTREAMS, serviceName: 'mobile-bff' });
+  backends.bind(started.bff.upstreams);
+  return started;
+}
+
+/** A valid POST /orders body. */
+export const NEW_ORDER = { restaurantId: 'r-1', lineItems: [{ menuItemId: 'm-101', quantity: 2 }], deliveryAddress: { street: '10 Main St', city: 'Oakland', zip: '94610' } };
+
+/** JSON request against the BFF under test. */
+export async function call(url: string, init: { method?: string; token?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
+  const headers: Record<string, string> = { ...init.headers };
+  if (init.token) headers.authorization = `Bearer ${init.token}`;
+  if (init.body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(url, { method: init.method ?? 'GET', headers, body: init.body === undefined ? undefined : typeof init.body === 'string' ? init.body : JSON.stringify(init.body) });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}

@@ -1,0 +1,83 @@
+/**
+ * GET /v1/orders/:orderId: one request fanned out in parallel to order, kitchen, delivery and accounting, then the
+ * restaurant of the order; answered only to the order's consumer (404 otherwise), with a strong ETag for polling.
+ * Scope checks and quotas ran earlier in the route chain; the backends own every business rule.
+ */
+import { createHash } from 'node:crypto';
+import type { Middleware } from 'koa';
+import { requireOwner, type EdgeContext, type EdgeState } from '@portico/edge';
+import { composeParts, optional, required, requestDeadline } from '@portico/gateway';
+import type { ServiceBinding } from '../clients';
+import type { BackendOrder } from '../views/order';
+import { orderDetailsView, type BackendBill, type BackendDelivery, type BackendRestaurant, type BackendTicket, type OrderParts } from '../views/order-details';
+
+// Time kept back from the route deadline to map and send the answer (STYLE.md › Errors).
+const MARGIN_MS = 50;
+
+/** The strong validator of a representation: a SHA-256 of its JSON (RFC 9110 §8.8.3). */
+export function etagOf(body: unknown): string {
+  return `"${createHash('sha256').update(JSON.stringify(body)).digest('base64url').slice(0, 32)}"`;
+}
+
+/** The order id of the matched route; the router decoded it. */
+export function orderIdOf(ctx: EdgeContext): string {
+  return ctx.state.params?.orderId ?? '';
+}
+
+/** Builds the getOrderDetails handler. */
+export function getOrderDetails(binding: ServiceBinding): Middleware<EdgeState> {
+  return async function getOrderDetails(ctx) {
+    const clients = binding.clients;
+    const id = encodeURIComponent(orderIdOf(ctx));
+    const siblings = new AbortController();
+    const base = requestDeadline(ctx);
+    const deadline = base.withSignal(base.clientSignal ? AbortSignal.any([base.clientSignal, siblings.signal]) : siblings.signal).child(MARGIN_MS);
+    const call = { deadline, headers: { 'x-request-id': ctx.state.requestId } };
+
+    let parts: OrderParts;
+    try {
+      parts = await composeParts(
+        async () => {
+          const order = required('order', async () => {
+            const found = await clients.order.getJson<BackendOrder>(`/orders/${id}`, { ...call, operation: 'get order' });
+            // Someone else's order reads exactly like a missing one (404), so order ids cannot be probed.
+            requireOwner(ctx, found?.consumerId);
+            return found as BackendOrder;
+          });
+          // The restaurant depends on the order; when the order fails the whole answer fails, so it is not started.
+          const restaurant = order.then(
+            (o) =>
+              optional('restaurant', () =>
+                clients.restaurant.getJson<BackendRestaurant>(`/restaurants/${encodeURIComponent(o.restaurantId)}`, { ...call, operation: 'get restaurant' }),
+              ),
+            () => null,
+          );
+          const [o, r, ticket, delivery, bill] = await Promise.all([
+            order,
+            restaurant,
+            optional('ticket', () => clients.kitchen.getJson<BackendTicket>(`/tickets/${id}`, { ...call, operation: 'get ticket' })),
+            optional('delivery', () => clients.delivery.getJson<BackendDelivery>(`/deliveries/${id}`, { ...call, operation: 'get delivery' })),
+            optional('bill', () => clients.accounting.getJson<BackendBill>(`/bills/${id}`, { ...call, operation: 'get bill' })),
+          ]);
+          return { order: o, restaurant: r, ticket, delivery, bill };
+        },
+        { log: ctx.state.log },
+      );
+    } catch (err) {
+      // The answer is lost (order missing, not the caller's, or failed): stop the branches still running for it.
+      siblings.abort();
+      throw err;
+    }
+
+    const body = orderDetailsView(parts);
+    ctx.status = 200;
+    ctx.body = body;
+    // Private to the key's owner; clients may keep it but must revalidate (If-None-Match) before reuse.
+    ctx.set('Cache-Control', 'private, no-cache');
+    // A partial answer gets no validator: a poller must not keep a degraded copy once every part answers again.
+    if (body._errors) return;
+    ctx.etag = etagOf(body);
+    // RFC 9110 §13.1.2: If-None-Match uses the weak comparison; Koa's `fresh` implements it (and `*`).
+    if (ctx.fresh) ctx.status = 304;
+  };
+}

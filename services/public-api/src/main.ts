@@ -1,0 +1,38 @@
+/**
+ * Public API entry point: createBff with the routing map, the handlers and API keys from Redis (REDIS_URL) or
+ * API_KEYS_FILE, then listen. Config problems are printed one per line and the process exits 1.
+ */
+import { join } from 'node:path';
+import { exitOnStartupError } from '@portico/edge';
+import { createBff } from '@portico/gateway';
+import { ServiceBinding, UPSTREAMS } from './clients';
+import { publicApiHandlers } from './handlers';
+
+const SERVICE_NAME = 'public-api';
+
+/** Local-development defaults: the port and the six sample backends on 127.0.0.1; the environment overrides each. */
+export const CONFIG_DEFAULTS = Object.freeze({
+  PORT: '8083',
+  RESTAURANT_SERVICE_URL: 'http://127.0.0.1:9002',
+  ORDER_SERVICE_URL: 'http://127.0.0.1:9003',
+  KITCHEN_SERVICE_URL: 'http://127.0.0.1:9004',
+  DELIVERY_SERVICE_URL: 'http://127.0.0.1:9005',
+  ACCOUNTING_SERVICE_URL: 'http://127.0.0.1:9006',
+});
+
+async function main(): Promise<void> {
+  const binding = new ServiceBinding();
+  const bff = await createBff({
+    serviceName: SERVICE_NAME,
+    routesFile: join(__dirname, '..', 'routes.yaml'),
+    configDefaults: { ...CONFIG_DEFAULTS },
+    handlers: publicApiHandlers(binding),
+    upstreams: UPSTREAMS,
+    // Keys issued with `npm run apikey` land in Redis when REDIS_URL is set, else in API_KEYS_FILE: read them from the same place.
+    apiKeys: 'redis-or-file',
+  });
+  binding.bind(bff);
+  await bff.listen();
+}
+
+main().catch((err: unknown) => exitOnStartupError(SERVICE_NAME, err));
