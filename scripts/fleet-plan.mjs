@@ -125,6 +125,7 @@ export function serviceEnv(service, all, ports, { host = LOCAL_HOST, nodeEnv = '
   }
   if (service.kind === 'bff' && service.name === 'public-api') env.API_KEYS_FILE = localApiKeysFile();
   if (service.name === 'web-app' && ports.has('web-bff')) env.WEB_BFF_URL = `http://${host}:${ports.get('web-bff')}`;
+  if (service.name === 'web-bff' && ports.has('web-app')) env.CORS_ALLOWED_ORIGINS = [host, 'localhost'].map((h) => `http://${h}:${ports.get('web-app')}`).join(',');
   return env;
 }
 

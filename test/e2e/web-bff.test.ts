@@ -6,6 +6,7 @@
 import { expect } from 'chai';
 import jwt from 'jsonwebtoken';
 import { request } from 'undici';
+import WebSocket from 'ws';
 import { startFleet, type Fleet } from './support/fleet';
 
 const BACKENDS = ['consumer', 'restaurant', 'order', 'kitchen', 'delivery', 'accounting'];
@@ -150,14 +151,61 @@ describe('web-bff end to end (real backends and BFF processes)', function () {
   });
 
   it('answers CORS preflights from the local browser app (204) and refuses another origin (403, no CORS headers)', async () => {
-    const allowed = await http(`${web}/orders`, { method: 'OPTIONS', headers: { origin: 'http://localhost:8080', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' } });
+    // The fleet plan allows the local web app's origin, wherever the harness put it.
+    const app = `http://localhost:${fleet.port('web-app')}`;
+    const allowed = await http(`${web}/orders`, { method: 'OPTIONS', headers: { origin: app, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' } });
     expect(allowed.status).to.equal(204);
-    expect(allowed.headers['access-control-allow-origin']).to.equal('http://localhost:8080');
+    expect(allowed.headers['access-control-allow-origin']).to.equal(app);
     expect(String(allowed.headers['access-control-allow-headers'])).to.contain('Authorization');
     const refused = await http(`${web}/orders`, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
     expect(refused.status).to.equal(403);
     expect(refused.body.type).to.equal('urn:portico:problem:origin-not-allowed');
     expect(Object.keys(refused.headers).filter((h) => h.startsWith('access-control-'))).to.deep.equal([]);
+  });
+
+  it('pushes an order’s state changes in order over the live WebSocket, and refuses another consumer’s order with 404 before upgrading', async () => {
+    const token = sign('c-1001');
+    const id = String((await http(`${web}/orders`, { method: 'POST', token, body: NEW_ORDER })).body.orderId);
+    const live = `${web.replace(/^http/, 'ws')}/orders/${id}/live`;
+    const states = await new Promise<string[]>((resolve, reject) => {
+      const seen: string[] = [];
+      const ws = new WebSocket(live, ['bearer', token]);
+      const timer = setTimeout(() => {
+        ws.terminate();
+        reject(new Error(`live: only [${seen.join(', ')}] within 10 s`));
+      }, 10_000);
+      ws.on('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+      ws.on('message', (data) => {
+        const event = JSON.parse(String(data)) as { type: string; state?: string };
+        if (event.type !== 'order.state-changed') return;
+        seen.push(String(event.state));
+        if (event.state !== 'DELIVERED') return;
+        clearTimeout(timer);
+        ws.close();
+        resolve(seen);
+      });
+    });
+    // Live means from the upgrade on (APPROVED came with the 201): whatever followed arrives in order, none missing.
+    const lifecycle = ['APPROVED', 'PREPARING', 'READY_FOR_PICKUP', 'PICKED_UP', 'DELIVERED'];
+    expect(states.length).to.be.at.least(3);
+    expect(states).to.deep.equal(lifecycle.slice(lifecycle.length - states.length));
+    const refused = await new Promise<number>((resolve, reject) => {
+      const ws = new WebSocket(live, ['bearer', sign('c-1002')]);
+      ws.on('open', () => {
+        ws.terminate();
+        reject(new Error('a stranger’s live connection was upgraded'));
+      });
+      ws.on('error', reject);
+      // With this listener ws leaves the refused answer to us: read its status, then drop the request.
+      ws.on('unexpected-response', (req, res) => {
+        resolve(res.statusCode ?? 0);
+        req.destroy();
+      });
+    });
+    expect(refused).to.equal(404);
   });
 
   it('answers partial details (delivery null plus an _errors entry) while the delivery service is stopped', async () => {
