@@ -1,32 +1,25 @@
 #!/usr/bin/env bash
 # Runs Portico's benchmark suites (BENCHMARKING.md) and rewrites docs/benchmarks.md from the sections they write.
-# Installs wrk and nginx from Debian packages when missing. Every suite runs in its own process group, bounded by
+# Installs wrk and nginx from Debian packages when missing (scripts/ensure-nginx.sh). Every suite runs in its own process group, bounded by
 # BENCH_SUITE_TIMEOUT, and is killed by its id on exit, together with the servers it started.
 #   BENCH_SUITES="proxy-baselines edge-stack"  BENCH_DURATION=8  BENCH_ROUNDS=3  BENCH_WARMUP=5  bash bench/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ALL_SUITES="proxy-baselines composition-clients jwt-verify telemetry-overhead edge-stack"
+ALL_SUITES="proxy-baselines composition-clients jwt-verify telemetry-overhead edge-stack ws-fanout grpc-vs-rest"
 SUITES=${BENCH_SUITES:-$ALL_SUITES}
 SUITE_TIMEOUT=${BENCH_SUITE_TIMEOUT:-900}
 export BENCH_DURATION=${BENCH_DURATION:-8} BENCH_ROUNDS=${BENCH_ROUNDS:-3} BENCH_WARMUP=${BENCH_WARMUP:-5}
 export NODE_ENV=production
+# ws-fanout holds thousands of sockets on each side: raise the open-file limit as far as the hard limit allows.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 install_tools() {
   local packages=()
   command -v wrk >/dev/null || packages+=(wrk)
-  if ! command -v nginx >/dev/null; then
-    # nginx-light is enough (proxy and upstream modules) where the distribution still has it; otherwise plain nginx.
-    if apt-cache policy nginx-light 2>/dev/null | grep -q 'Candidate: [0-9]'; then packages+=(nginx-light); else packages+=(nginx); fi
-  fi
   command -v taskset >/dev/null || packages+=(util-linux)
-  [ ${#packages[@]} -eq 0 ] && return 0
-  local sudo=''
-  [ "$(id -u)" -eq 0 ] || sudo='sudo'
-  echo "bench: installing ${packages[*]}"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${packages[@]}" >/dev/null
-  # The package may start a system nginx; the benchmarks run their own on private ports and leave that one alone.
+  # nginx-light (or nginx) comes through the same script the load-balancer tests use.
+  bash scripts/ensure-nginx.sh "${packages[@]}"
 }
 
 pids=()
