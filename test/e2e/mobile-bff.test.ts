@@ -81,6 +81,9 @@ describe('mobile-bff end to end (real backends and BFF processes)', function () 
     expect(details.body).to.include({ orderId: id, restaurantName: 'Ajanta', itemCount: 3 });
     expect(Date.parse(String(details.body.eta))).to.be.greaterThan(0);
     expect(details.body.courier).to.have.property('name').that.is.a('string');
+    // The delivery came over gRPC: the delivery service's REST API saw no read of it.
+    const deliveryMetrics = await (await request(`${fleet.url('delivery')}/metrics`)).body.text();
+    expect(deliveryMetrics).not.to.match(/http_requests_total\{route="\/deliveries\/:orderId",method="GET"/);
 
     const states: string[] = [];
     await until(
@@ -166,7 +169,8 @@ describe('mobile-bff end to end (real backends and BFF processes)', function () 
       expect(res.status).to.equal(200);
       expect(res.body).to.include({ orderId: id, restaurantName: 'Ajanta', eta: null });
       expect(res.body).not.to.have.property('courier');
-      expect(res.body._errors).to.deep.equal([{ part: 'delivery', status: 502, title: 'Upstream unreachable' }]);
+      // Delivery is read over gRPC: a backend that is down answers UNAVAILABLE (503), retried and then given up.
+      expect(res.body._errors).to.deep.equal([{ part: 'delivery', status: 503, title: 'Upstream unavailable' }]);
     } finally {
       await fleet.start('delivery');
     }

@@ -124,6 +124,10 @@ describe('public API end to end (real backends and the public-api process)', fun
     expect(body.bill).to.include({ amount: 2850, currency: 'USD' });
     expect(body).to.not.have.property('_errors');
     expect(details.headers.etag).to.match(/^"[^"]+"$/);
+    // Ticket and delivery came over gRPC: neither backend's REST API saw a read for this order.
+    const rest = async (name: string) => (await request(`${fleet.url(name)}/metrics`)).body.text();
+    expect(await rest('kitchen')).not.to.match(/http_requests_total\{route="\/tickets\/:orderId",method="GET"/);
+    expect(await rest('delivery')).not.to.match(/http_requests_total\{route="\/deliveries\/:orderId",method="GET"/);
   });
 
   it('lets the order be watched by polling with If-None-Match (304 while unchanged) until it is delivered', async () => {
@@ -244,7 +248,8 @@ describe('public API end to end (real backends and the public-api process)', fun
       expect(res.status).to.equal(200);
       const body = res.body as Details;
       expect(body.delivery).to.equal(null);
-      expect(body._errors).to.deep.equal([{ part: 'delivery', status: 502, title: 'Upstream unreachable' }]);
+      // Delivery is read over gRPC: a backend that is down answers UNAVAILABLE (503), retried and then given up.
+      expect(body._errors).to.deep.equal([{ part: 'delivery', status: 503, title: 'Upstream unavailable' }]);
       expect(body.order.orderId).to.equal(id);
       expect(body.bill).to.not.equal(null);
       expect(res.headers.etag).to.equal(undefined);

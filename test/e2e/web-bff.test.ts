@@ -83,6 +83,15 @@ describe('web-bff end to end (real backends and BFF processes)', function () {
     expect(details.body.ticket).to.include({ orderId: id });
     expect(details.body.delivery).to.have.property('courier');
     expect(details.body.bill).to.include({ orderId: id, amount: 2850 });
+    // Ticket and delivery came over gRPC (times still ISO 8601): the kitchen's REST API never saw a GET for the ticket.
+    expect(Date.parse(String((details.body.ticket as { readyBy: string }).readyBy))).to.be.greaterThan(0);
+    expect(Date.parse(String((details.body.delivery as { eta: string }).eta))).to.be.greaterThan(0);
+    const kitchenMetrics = await (await request(`${fleet.url('kitchen')}/metrics`)).body.text();
+    expect(kitchenMetrics).to.match(/http_requests_total\{route="\/tickets",method="POST"/);
+    expect(kitchenMetrics).not.to.match(/http_requests_total\{route="\/tickets\/:orderId",method="GET"/);
+    const webMetrics = await (await request(`${web}/metrics`)).body.text();
+    expect(webMetrics).to.match(/upstream="kitchen",operation="compose ticket",outcome="ok"\} [1-9]/);
+    expect(webMetrics).to.match(/upstream="delivery",operation="compose delivery",outcome="ok"\} [1-9]/);
 
     const states: string[] = [];
     await until(
@@ -216,7 +225,8 @@ describe('web-bff end to end (real backends and BFF processes)', function () {
       const res = await http(`${web}/orders/${id}`, { token });
       expect(res.status).to.equal(200);
       expect(res.body.delivery).to.equal(null);
-      expect(res.body._errors).to.deep.equal([{ part: 'delivery', status: 502, title: 'Upstream unreachable' }]);
+      // Delivery is read over gRPC: a backend that is down answers UNAVAILABLE (503), retried and then given up.
+      expect(res.body._errors).to.deep.equal([{ part: 'delivery', status: 503, title: 'Upstream unavailable' }]);
       expect(res.body.order).to.include({ orderId: id });
       expect(res.body.bill).to.include({ orderId: id });
     } finally {

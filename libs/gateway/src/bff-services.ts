@@ -16,6 +16,7 @@ import {
 import { createUpstreams, type Upstreams } from './clients/upstreams';
 import type { PolicyChainDeps } from './router/policy-chain';
 import { upstreamDefinitions } from './routing-map/upstream-env';
+import type { SharedUpstreamOverrides } from './clients/upstream-env-policy';
 
 /**
  * Where a BFF's API keys come from: `'file'` (the default) lets the Authenticator read API_KEYS_FILE; `'redis-or-file'`
@@ -45,6 +46,8 @@ export interface BffServicesInput {
   mapVariables: readonly string[];
   /** Their values, as loadConfig read them. */
   routeEnv: Readonly<Record<string, string | undefined>>;
+  /** Overrides for every upstream, from the environment (UPSTREAM_BREAKER_OPEN). */
+  policy?: SharedUpstreamOverrides;
 }
 
 /** The shared collaborators and how to release them. */
@@ -62,7 +65,9 @@ export function createBffServices(input: BffServicesInput): BffServices {
   const cacheStore = config.redis && redis ? new RedisCacheStore({ redis, keyPrefix: config.redis.keyPrefix }) : new MemoryCacheStore();
   if (authenticator.jwks || authenticator.apiKeys) runtime.readiness.register('auth', () => authenticator.isReady());
 
-  const upstreams = createUpstreams(upstreamDefinitions(input.named, input.mapVariables, input.routeEnv), {
+  const found = upstreamDefinitions(input.named, input.mapVariables, input.routeEnv);
+  const defs = input.policy ? Object.fromEntries(Object.entries(found).map(([name, def]) => [name, { ...def, policy: input.policy }])) : found;
+  const upstreams = createUpstreams(defs, {
     logger,
     metrics: runtime.metrics,
     injectHeaders: (headers) => void injectTraceContext(headers),

@@ -34,6 +34,7 @@ import { principalHeaders } from './proxy/forwarded-headers';
 import { composeHandler } from './compose/declarative';
 import type { Upstreams } from './clients/upstreams';
 import { apiKeyStoreFor, createBffServices, type ApiKeySource } from './bff-services';
+import { upstreamEnvShape, upstreamPolicyFromEnv } from './clients/upstream-env-policy';
 import { createBffGrpc, grpcVariables, type BffGrpc, type BffGrpcWiring, type GrpcUpstreamOption } from './grpc/bff-grpc';
 
 export type { ApiKeySource } from './bff-services';
@@ -121,12 +122,13 @@ export async function createBff(options: CreateBffOptions): Promise<Bff> {
     {
       serviceName: options.serviceName,
       defaults: { ...(options.protoPath ? { GRPC_PROTO_PATH: options.protoPath } : {}), ...options.configDefaults },
-      extra: { ...upstreamShape, GRPC_PROTO_PATH: z.string().optional(), ...(options.configExtra ?? {}) },
+      extra: { ...upstreamShape, GRPC_PROTO_PATH: z.string().optional(), ...upstreamEnvShape, ...(options.configExtra ?? {}) },
     },
     options.env ?? process.env,
     { logDestination: options.logDestination },
   ) as EdgeRuntime<Record<string, unknown>>;
   const { edge: config, extra, logger, metrics, readiness } = runtime;
+  const upstreamPolicy = upstreamPolicyFromEnv(extra);
   const routeEnv = Object.fromEntries(mapVariables.map((name) => [name, extra[name] as string | undefined]));
   const shutdownEarly = async (err: unknown): Promise<never> => {
     for (const hook of [...runtime.hooks].reverse()) await Promise.resolve().then(hook.fn).catch(() => undefined);
@@ -141,14 +143,14 @@ export async function createBff(options: CreateBffOptions): Promise<Bff> {
   }
   let grpc: BffGrpcWiring;
   try {
-    grpc = createBffGrpc({ runtime: runtime as EdgeRuntime<unknown>, map: initialMap, named: namedGrpc, env: routeEnv, protoPath: extra.GRPC_PROTO_PATH as string | undefined });
+    grpc = createBffGrpc({ runtime: runtime as EdgeRuntime<unknown>, map: initialMap, named: namedGrpc, env: routeEnv, protoPath: extra.GRPC_PROTO_PATH as string | undefined, policy: upstreamPolicy });
   } catch (err) {
     return shutdownEarly(err);
   }
   // gRPC addresses are host:port, not URLs: they get channels above, never HTTP pools.
   const grpcVars = new Set(grpcVariables(initialMap, namedGrpc));
   const authenticator = createAuthenticator(config.auth, { logger, apiKeys: apiKeyStoreFor(options.apiKeys, runtime as EdgeRuntime<unknown>) });
-  const services = createBffServices({ runtime: runtime as EdgeRuntime<unknown>, authenticator, named: options.upstreams ?? {}, mapVariables: mapVariables.filter((v) => !grpcVars.has(v)), routeEnv });
+  const services = createBffServices({ runtime: runtime as EdgeRuntime<unknown>, authenticator, named: options.upstreams ?? {}, mapVariables: mapVariables.filter((v) => !grpcVars.has(v)), routeEnv, policy: upstreamPolicy });
 
   const compileDeps: CompileDeps = {
     handlers: options.handlers ?? {},
@@ -157,7 +159,14 @@ export async function createBff(options: CreateBffOptions): Promise<Bff> {
     proxy: (route) => proxyRoute(route, { upstreams: services.upstreams, trustedProxyHops: config.http.trustedProxyHops, defaultBodyLimit: config.http.maxBodyBytes }),
     // A `compose:` route calls its parts within the route deadline, carrying the verified principal's identity headers.
     grpc: (route) => grpc.route(route, config.http.maxBodyBytes),
-    compose: (route) => composeHandler(route.compose!, { upstreams: services.upstreams, routePath: route.path, routeTimeoutMs: route.policy.timeout, headers: (ctx) => principalHeaders(ctx.state.principal) }),
+    compose: (route) =>
+      composeHandler(route.compose!, {
+        upstreams: services.upstreams,
+        routePath: route.path,
+        routeTimeoutMs: route.policy.timeout,
+        headers: (ctx) => principalHeaders(ctx.state.principal),
+        grpc: { registry: grpc.registry, upstreamFor: grpc.upstreamFor },
+      }),
   };
   const install = (map: RoutingMap): void => {
     readiness.setInfo('routingMapVersion', map.version);

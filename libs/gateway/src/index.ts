@@ -24,4 +24,7 @@ export type { BffExtension } from './create-bff';
 export { PROTO_LOADER_OPTIONS, ProtoRegistry, GRPC_DEFAULTS, resolveGrpcPolicy, GrpcUpstream, createGrpcUpstreams, GrpcClient, requestMetadata, grpcTargetSchema, compileRequestPlan, buildRequest } from './grpc';
 export type { GrpcMethod, GrpcUpstreamPolicy, GrpcPolicyOverrides, GrpcCall, GrpcUpstreams, GrpcUpstreamDef, GrpcCallOptions, GrpcTarget, RequestPlan, BffGrpc, GrpcUpstreamOption } from './grpc';
 export { GRPC_FAULTS, grpcFault, grpcStatusFault, grpcFaultRow, isGrpcError, type GrpcFaultRow } from './grpc-faults';
+export { composeGrpcSchema } from './compose';
+export { isoTime, isoTimes } from './grpc';
+export type { ComposeGrpcTarget } from './compose';
 // grpc/ and grpc-faults exports (grpc owner: keep this marker line)

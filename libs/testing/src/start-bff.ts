@@ -22,6 +22,10 @@ export interface StartBffOptions {
   serviceName?: string;
   /** Upstream names → URL variable. */
   upstreams?: Readonly<Record<string, string>>;
+  /** gRPC upstream names → address variable (`{ kitchen: 'KITCHEN_GRPC_ADDRESS' }`), for handlers' `bff.grpc.client`. */
+  grpcUpstreams?: CreateBffOptions['grpcUpstreams'];
+  /** Directory of the .proto files gRPC routes, parts and clients use (GRPC_PROTO_PATH in `env` overrides it). */
+  protoPath?: string;
   /** The service's own environment variables. */
   configExtra?: CreateBffOptions['configExtra'];
   /** Where log lines go (default: discarded through LOG_LEVEL=silent). */
@@ -54,6 +58,8 @@ export async function startBff(options: StartBffOptions): Promise<StartedBff> {
       env: { ...TEST_DEFAULTS, ...options.env },
       handlers: options.handlers,
       upstreams: options.upstreams,
+      grpcUpstreams: options.grpcUpstreams,
+      protoPath: options.protoPath,
       configExtra: options.configExtra,
       logDestination: options.logDestination,
       signals: false,

@@ -1,9 +1,10 @@
 /**
- * The backends mobile-bff's handlers call, as typed JSON calls over the pools createBff built (bound once at start-up).
- * Each call carries the caller's deadline, the request id and the verified principal's identity headers.
+ * The backends mobile-bff's handlers call, as typed JSON calls over the pools createBff built and a gRPC client for
+ * the delivery service (bound once at start-up). Each call carries the caller's deadline, the request id and the
+ * verified principal's identity (headers, or gRPC metadata).
  */
 import { EdgeError, requireOwner, type EdgeContext } from '@portico/edge';
-import { partFault, principalHeaders, requestDeadline, ServiceClient, type Deadline, type ServiceCallOptions, type Upstreams } from '@portico/gateway';
+import { partFault, principalHeaders, requestDeadline, ServiceClient, type Bff, type Deadline, type GrpcClient, type ServiceCallOptions } from '@portico/gateway';
 
 /** Upstream names → the variable holding each backend's URL (createBff's `upstreams` option). */
 export const UPSTREAMS = Object.freeze({
@@ -14,6 +15,14 @@ export const UPSTREAMS = Object.freeze({
   delivery: 'DELIVERY_SERVICE_URL',
   accounting: 'ACCOUNTING_SERVICE_URL',
 });
+
+/** gRPC upstream names → the variable holding each backend's `host:port` (createBff's `grpcUpstreams` option). */
+export const GRPC_UPSTREAMS = Object.freeze({
+  delivery: 'DELIVERY_GRPC_ADDRESS',
+});
+
+/** The delivery service's gRPC service (proto/portico/delivery/v1/delivery.proto). */
+export const DELIVERY_SERVICE = 'portico.delivery.v1.DeliveryService';
 
 /** The order service's order, as far as this BFF relies on it (amounts in integer cents). */
 export interface Order {
@@ -34,12 +43,13 @@ export interface Restaurant {
   cuisine: string;
 }
 
-/** The delivery service's delivery of one order. */
+/** The delivery service's delivery of one order, as the gRPC Delivery message reads (unset messages are null). */
 export interface Delivery {
   state: string;
-  eta: string;
-  courier?: { name: string };
-  location?: { lat: number; lng: number };
+  /** Epoch milliseconds as an int64 decimal string. */
+  etaUnixMs: string;
+  courier: { name: string } | null;
+  location: { lat: number; lng: number } | null;
 }
 
 /** What POST /orders forwards: the validated body plus the principal as consumer. */
@@ -70,13 +80,14 @@ export function consumerOf(ctx: EdgeContext): string {
 
 const path = (template: string, id: string) => template.replace(':id', encodeURIComponent(id));
 
-/** The order, restaurant and delivery calls, bound to the upstream pools once createBff has built them. */
+/** The order, restaurant and delivery calls, bound to the upstream pools and gRPC channels once createBff has built them. */
 export class Backends {
-  private clients?: { order: ServiceClient; restaurant: ServiceClient; delivery: ServiceClient };
+  private clients?: { order: ServiceClient; restaurant: ServiceClient; delivery: GrpcClient };
 
-  /** Binds to createBff's pools; an upstream that was not configured throws here, at start-up. */
-  bind(upstreams: Pick<Upstreams, 'get'>): this {
-    this.clients = { order: new ServiceClient(upstreams.get('order')), restaurant: new ServiceClient(upstreams.get('restaurant')), delivery: new ServiceClient(upstreams.get('delivery')) };
+  /** Binds to createBff's pools and channels; an upstream that was not configured throws here, at start-up. */
+  bind(bff: Pick<Bff, 'upstreams' | 'grpc'>): this {
+    const { upstreams, grpc } = bff;
+    this.clients = { order: new ServiceClient(upstreams.get('order')), restaurant: new ServiceClient(upstreams.get('restaurant')), delivery: grpc.client('delivery', DELIVERY_SERVICE) };
     return this;
   }
 
@@ -114,14 +125,18 @@ export class Backends {
     return this.run(() => this.client('restaurant').getJson<Restaurant>(path('/restaurants/:id', restaurantId), this.options(call, 'get restaurant')));
   }
 
-  /** The delivery of an order; null when it has none. */
+  /** The delivery of an order over gRPC (GetDelivery); null when it has none (NOT_FOUND). */
   delivery(call: Call, orderId: string): Promise<Delivery | null> {
-    return this.run(() => this.client('delivery').getJson<Delivery>(path('/deliveries/:id', orderId), this.options(call, 'get delivery')));
+    return this.run(() => this.bound().delivery.find<Delivery>('GetDelivery', { orderId }, { deadline: call.deadline, ctx: call.ctx, operation: 'get delivery' }));
   }
 
-  private client(name: 'order' | 'restaurant' | 'delivery'): ServiceClient {
+  private client(name: 'order' | 'restaurant'): ServiceClient {
+    return this.bound()[name];
+  }
+
+  private bound(): NonNullable<Backends['clients']> {
     if (!this.clients) throw new Error('Backends used before bind()');
-    return this.clients[name];
+    return this.clients;
   }
 
   private options(call: Call, operation: string): ServiceCallOptions {

@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { createBff, type Bff, type CreateBffOptions } from '@portico/gateway';
-import { Backends, UPSTREAMS } from './clients';
+import { Backends, GRPC_UPSTREAMS, UPSTREAMS } from './clients';
 import { mobileHandlers } from './handlers';
 
 /** The service name in logs, metrics and traces. */
@@ -13,7 +13,10 @@ export const SERVICE_NAME = 'mobile-bff';
 /** The routing map shipped next to dist/ and src/. */
 export const ROUTES_FILE = join(__dirname, '..', 'routes.yaml');
 
-/** Local-development defaults: port 8081 and the six backends on their default loopback ports. */
+/** The repository's .proto files (delivery), from src/ or dist/ alike; GRPC_PROTO_PATH overrides it. */
+export const PROTO_PATH = join(__dirname, '..', '..', '..', 'proto');
+
+/** Local-development defaults: port 8081, the six backends on their default loopback ports and delivery's gRPC port. */
 export const CONFIG_DEFAULTS: Readonly<Record<string, string>> = Object.freeze({
   PORT: '8081',
   CONSUMER_SERVICE_URL: 'http://127.0.0.1:9001',
@@ -22,6 +25,7 @@ export const CONFIG_DEFAULTS: Readonly<Record<string, string>> = Object.freeze({
   KITCHEN_SERVICE_URL: 'http://127.0.0.1:9004',
   DELIVERY_SERVICE_URL: 'http://127.0.0.1:9005',
   ACCOUNTING_SERVICE_URL: 'http://127.0.0.1:9006',
+  DELIVERY_GRPC_ADDRESS: '127.0.0.1:9105',
 });
 
 /** What a caller of createMobileBff may set; the rest is createBff's defaults. */
@@ -36,10 +40,12 @@ export async function createMobileBff(options: MobileBffOptions = {}): Promise<B
     routesFile: ROUTES_FILE,
     configDefaults: { ...CONFIG_DEFAULTS },
     upstreams: UPSTREAMS,
+    grpcUpstreams: GRPC_UPSTREAMS,
+    protoPath: PROTO_PATH,
     handlers: mobileHandlers(backends),
   });
   try {
-    backends.bind(bff.upstreams);
+    backends.bind(bff);
   } catch (err) {
     await bff.close();
     throw err;

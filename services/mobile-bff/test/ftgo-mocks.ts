@@ -1,12 +1,13 @@
 /**
  * Mock FTGO backends on loopback for mobile-bff tests: a small in-memory order service plus scripted restaurant,
- * kitchen, delivery and accounting answers, and HS256 tokens for the `mobile` audience.
+ * kitchen and accounting answers over HTTP, delivery over gRPC, and HS256 tokens for the `mobile` audience.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { hs256Token, startBff, startMockUpstream, type MockUpstream, type RecordedRequest, type StartedBff } from '@portico/testing';
-import { Backends, UPSTREAMS } from '../src/clients';
+import { hs256Token, startBff, startMockGrpc, startMockUpstream, type MockGrpc, type MockUpstream, type RecordedRequest, type StartedBff } from '@portico/testing';
+import { Backends, DELIVERY_SERVICE, GRPC_UPSTREAMS, UPSTREAMS } from '../src/clients';
 import { mobileHandlers } from '../src/handlers';
+import { PROTO_PATH } from '../src/mobile-bff';
 
 export const SECRET = 'mobile-bff-test-secret-0123456789abcdefghij';
 export const ISSUER = 'portico-test';
@@ -34,7 +35,10 @@ export interface FtgoMocks {
   order: MockUpstream;
   restaurant: MockUpstream;
   kitchen: MockUpstream;
-  delivery: MockUpstream;
+  /** DeliveryService over gRPC: GetDelivery. */
+  delivery: MockGrpc;
+  /** The delivery service's REST API (its live event stream). */
+  deliveryEvents: MockUpstream;
   accounting: MockUpstream;
   consumer: MockUpstream;
   orders: Map<string, FakeOrder>;
@@ -52,7 +56,7 @@ const problem = (status: number, detail: string) => ({ status, json: { type: 'ab
 export async function startFtgoMocks(): Promise<FtgoMocks> {
   const orders = new Map<string, FakeOrder>();
   let next = 1;
-  const [order, restaurant, kitchen, delivery, accounting, consumer] = await Promise.all([
+  const [order, restaurant, kitchen, deliveryEvents, accounting, consumer] = await Promise.all([
     startMockUpstream(),
     startMockUpstream(),
     startMockUpstream(),
@@ -88,10 +92,16 @@ export async function startFtgoMocks(): Promise<FtgoMocks> {
     req.pathname === '/restaurants/r-1' ? { json: { restaurantId: 'r-1', name: 'Ajanta', cuisine: 'Indian', currency: 'USD', menu: [{ menuItemId: 'm-101', name: 'Vindaloo', price: 1250 }] } } : problem(404, 'no restaurant'),
   );
   kitchen.on('GET', '/tickets/*', (req) => ({ json: { ticketId: `t-${req.pathname.split('/')[2]}`, state: 'ACCEPTED', readyBy: '2030-01-01T12:00:00.000Z' } }));
-  delivery.on('GET', '/deliveries/*', (req) => ({ json: { deliveryId: `d-${req.pathname.split('/')[2]}`, state: 'PENDING', courier: { courierId: 'k-1', name: 'Dana' }, eta: '2030-01-01T12:30:00.000Z', location: { lat: 37.8, lng: -122.27 } } }));
+  // 2030-01-01T12:30:00Z as the gRPC message carries it: epoch milliseconds, an int64 decimal string.
+  const delivery = await startMockGrpc(PROTO_PATH, {
+    [DELIVERY_SERVICE]: {
+      GetDelivery: (req) => ({ deliveryId: `d-${String(req.orderId)}`, orderId: req.orderId, state: 'PENDING', courier: { courierId: 'k-1', name: 'Dana' }, etaUnixMs: '1893501000000', location: { lat: 37.8, lng: -122.27 } }),
+    },
+  });
   accounting.on('GET', '/bills/*', (req) => ({ json: { billId: `b-${req.pathname.split('/')[2]}`, amount: 2500, currency: 'USD', state: 'AUTHORIZED' } }));
-  const all = { order, restaurant, kitchen, delivery, accounting, consumer };
-  const env = Object.fromEntries(Object.entries(UPSTREAMS).map(([name, variable]) => [variable, all[name as keyof typeof all].url]));
+  const http = { order, restaurant, kitchen, delivery: deliveryEvents, accounting, consumer };
+  const env = { ...Object.fromEntries(Object.entries(UPSTREAMS).map(([name, variable]) => [variable, http[name as keyof typeof http].url])), [GRPC_UPSTREAMS.delivery]: delivery.address };
+  const all = { ...http, delivery, deliveryEvents };
   return { ...all, orders, env, stop: async () => void (await Promise.all(Object.values(all).map((m) => m.stop()))) };
 }
 
@@ -101,8 +111,16 @@ export const ROUTES = readFileSync(join(__dirname, '..', 'routes.yaml'), 'utf8')
 /** mobile-bff's routing map and handlers on startBff, wired to the mocks. */
 export async function startMobileBff(mocks: FtgoMocks, env: Record<string, string> = {}): Promise<StartedBff> {
   const backends = new Backends();
-  const started = await startBff({ routes: ROUTES, env: { ...JWT_ENV, ...mocks.env, ...env }, handlers: mobileHandlers(backends), upstreams: UPSTREAMS, serviceName: 'mobile-bff' });
-  backends.bind(started.bff.upstreams);
+  const started = await startBff({
+    routes: ROUTES,
+    env: { ...JWT_ENV, ...mocks.env, ...env },
+    handlers: mobileHandlers(backends),
+    upstreams: UPSTREAMS,
+    grpcUpstreams: GRPC_UPSTREAMS,
+    protoPath: PROTO_PATH,
+    serviceName: 'mobile-bff',
+  });
+  backends.bind(started.bff);
   return started;
 }
 

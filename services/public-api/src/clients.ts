@@ -1,29 +1,45 @@
 /**
- * The backends the public API's handlers call, as ServiceClients over the pools createBff built, and the binding that
- * hands them (and the routing map in force) to handlers created before createBff ran. Timeouts and retries are the clients' own.
+ * The backends the public API's handlers call — ServiceClients over the pools createBff built, GrpcClients for the
+ * kitchen and delivery services over its channels — and the binding that hands them (and the routing map in force) to
+ * handlers created before createBff ran. Timeouts and retries are the clients' own.
  */
-import { ServiceClient, type Bff, type RouteDefinition, type Upstreams } from '@portico/gateway';
+import { join } from 'node:path';
+import { ServiceClient, type Bff, type GrpcClient, type RouteDefinition } from '@portico/gateway';
+
+/** The repository's .proto files (kitchen, delivery), from src/ or dist/ alike; GRPC_PROTO_PATH overrides it. */
+export const PROTO_PATH = join(__dirname, '..', '..', '..', 'proto');
 
 /** Upstream names → the variable holding each backend's URL, as createBff's `upstreams` option takes them. */
 export const UPSTREAMS = Object.freeze({
   order: 'ORDER_SERVICE_URL',
-  kitchen: 'KITCHEN_SERVICE_URL',
-  delivery: 'DELIVERY_SERVICE_URL',
   accounting: 'ACCOUNTING_SERVICE_URL',
   restaurant: 'RESTAURANT_SERVICE_URL',
 });
 
-/** One JSON client per backend. */
-export type PublicApiClients = { readonly [name in keyof typeof UPSTREAMS]: ServiceClient };
+/** gRPC upstream names → the variable holding each backend's `host:port`, as createBff's `grpcUpstreams` option takes them. */
+export const GRPC_UPSTREAMS = Object.freeze({
+  kitchen: 'KITCHEN_GRPC_ADDRESS',
+  delivery: 'DELIVERY_GRPC_ADDRESS',
+});
 
-/** Builds the clients once, over the upstream pools (breakers, bulkheads, keep-alive) createBff created. */
-export function createClients(upstreams: Pick<Upstreams, 'get'>): PublicApiClients {
+/** The gRPC service each gRPC upstream is called for (proto/portico/<name>/v1/). */
+export const GRPC_SERVICES = Object.freeze({
+  kitchen: 'portico.kitchen.v1.KitchenService',
+  delivery: 'portico.delivery.v1.DeliveryService',
+});
+
+/** One JSON client per REST backend, one gRPC client per gRPC backend. */
+export type PublicApiClients = { readonly [name in keyof typeof UPSTREAMS]: ServiceClient } & { readonly [name in keyof typeof GRPC_UPSTREAMS]: GrpcClient };
+
+/** Builds the clients once, over the upstream pools and gRPC channels (breakers, bulkheads, keep-alive) createBff created. */
+export function createClients(bff: Pick<Bff, 'upstreams' | 'grpc'>): PublicApiClients {
+  const { upstreams, grpc } = bff;
   return Object.freeze({
     order: new ServiceClient(upstreams.get('order')),
-    kitchen: new ServiceClient(upstreams.get('kitchen')),
-    delivery: new ServiceClient(upstreams.get('delivery')),
     accounting: new ServiceClient(upstreams.get('accounting')),
     restaurant: new ServiceClient(upstreams.get('restaurant')),
+    kitchen: grpc.client('kitchen', GRPC_SERVICES.kitchen),
+    delivery: grpc.client('delivery', GRPC_SERVICES.delivery),
   });
 }
 
@@ -41,9 +57,9 @@ export class ServiceBinding {
   private bound: { clients: PublicApiClients; bff: Pick<Bff, 'router'> } | undefined;
 
   /** Binds the clients and the router of a built BFF; called once. */
-  bind(bff: Pick<Bff, 'upstreams' | 'router'>): void {
+  bind(bff: Pick<Bff, 'upstreams' | 'grpc' | 'router'>): void {
     if (this.bound) throw new Error('ServiceBinding.bind: already bound');
-    this.bound = { clients: createClients(bff.upstreams), bff };
+    this.bound = { clients: createClients(bff), bff };
   }
 
   /** The backend clients; throws if used before bind (a wiring mistake, answered as a 500). */

@@ -5,19 +5,19 @@
 import { join } from 'node:path';
 import { exitOnStartupError } from '@portico/edge';
 import { createBff } from '@portico/gateway';
-import { ServiceBinding, UPSTREAMS } from './clients';
+import { GRPC_UPSTREAMS, PROTO_PATH, ServiceBinding, UPSTREAMS } from './clients';
 import { publicApiHandlers } from './handlers';
 
 const SERVICE_NAME = 'public-api';
 
-/** Local-development defaults: the port and the six sample backends on 127.0.0.1; the environment overrides each. */
+/** Local-development defaults: the port, the sample backends on 127.0.0.1 and kitchen and delivery's gRPC ports; the environment overrides each. */
 export const CONFIG_DEFAULTS = Object.freeze({
   PORT: '8083',
   RESTAURANT_SERVICE_URL: 'http://127.0.0.1:9002',
   ORDER_SERVICE_URL: 'http://127.0.0.1:9003',
-  KITCHEN_SERVICE_URL: 'http://127.0.0.1:9004',
-  DELIVERY_SERVICE_URL: 'http://127.0.0.1:9005',
   ACCOUNTING_SERVICE_URL: 'http://127.0.0.1:9006',
+  KITCHEN_GRPC_ADDRESS: '127.0.0.1:9104',
+  DELIVERY_GRPC_ADDRESS: '127.0.0.1:9105',
 });
 
 async function main(): Promise<void> {
@@ -28,6 +28,8 @@ async function main(): Promise<void> {
     configDefaults: { ...CONFIG_DEFAULTS },
     handlers: publicApiHandlers(binding),
     upstreams: UPSTREAMS,
+    grpcUpstreams: GRPC_UPSTREAMS,
+    protoPath: PROTO_PATH,
     // Keys issued with `npm run apikey` land in Redis when REDIS_URL is set, else in API_KEYS_FILE: read them from the same place.
     apiKeys: 'redis-or-file',
   });

@@ -5,12 +5,14 @@
 import { EdgeError, requireOwner, type EdgeContext } from '@portico/edge';
 import { partFault, principalHeaders, requestDeadline, ServiceClient, type ServiceCallOptions, type Upstreams } from '@portico/gateway';
 
-/** Upstream names → the variable holding each backend's URL (createBff's `upstreams` option). */
+/**
+ * Upstream names → the variable holding each backend's URL (createBff's `upstreams` option). Kitchen is read over
+ * gRPC only (routes.yaml); delivery's REST API still serves the live order events.
+ */
 export const UPSTREAMS = Object.freeze({
   consumer: 'CONSUMER_SERVICE_URL',
   restaurant: 'RESTAURANT_SERVICE_URL',
   order: 'ORDER_SERVICE_URL',
-  kitchen: 'KITCHEN_SERVICE_URL',
   delivery: 'DELIVERY_SERVICE_URL',
   accounting: 'ACCOUNTING_SERVICE_URL',
 });

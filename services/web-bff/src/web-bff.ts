@@ -14,15 +14,19 @@ export const SERVICE_NAME = 'web-bff';
 /** The routing map shipped next to dist/ and src/. */
 export const ROUTES_FILE = join(__dirname, '..', 'routes.yaml');
 
-/** Local-development defaults: port 8082 and the six backends on their default loopback ports. */
+/** The repository's .proto files (kitchen, delivery), from src/ or dist/ alike; GRPC_PROTO_PATH overrides it. */
+export const PROTO_PATH = join(__dirname, '..', '..', '..', 'proto');
+
+/** Local-development defaults: port 8082, the backends on their default loopback ports and kitchen and delivery's gRPC ports. */
 export const CONFIG_DEFAULTS: Readonly<Record<string, string>> = Object.freeze({
   PORT: '8082',
   CONSUMER_SERVICE_URL: 'http://127.0.0.1:9001',
   RESTAURANT_SERVICE_URL: 'http://127.0.0.1:9002',
   ORDER_SERVICE_URL: 'http://127.0.0.1:9003',
-  KITCHEN_SERVICE_URL: 'http://127.0.0.1:9004',
   DELIVERY_SERVICE_URL: 'http://127.0.0.1:9005',
   ACCOUNTING_SERVICE_URL: 'http://127.0.0.1:9006',
+  KITCHEN_GRPC_ADDRESS: '127.0.0.1:9104',
+  DELIVERY_GRPC_ADDRESS: '127.0.0.1:9105',
 });
 
 /** The browser app's origins when CORS_ALLOWED_ORIGINS is unset outside production (the local web app on :8080). */
@@ -50,6 +54,7 @@ export async function createWebBff(options: WebBffOptions = {}): Promise<Bff> {
     configDefaults: { ...CONFIG_DEFAULTS },
     configExtra: CONFIG_EXTRA,
     upstreams: UPSTREAMS,
+    protoPath: PROTO_PATH,
     handlers: webHandlers(backends),
     cors: cors({ origins, credentials: false }),
   });

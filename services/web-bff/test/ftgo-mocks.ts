@@ -1,12 +1,13 @@
 /**
- * Mock FTGO backends on loopback for web-bff tests: a small in-memory order service plus scripted restaurant,
- * kitchen, delivery and accounting answers, and HS256 tokens for the `web` audience.
+ * Mock FTGO backends on loopback for web-bff tests: a small in-memory order service plus scripted restaurant and
+ * accounting answers over HTTP, kitchen and delivery over gRPC, and HS256 tokens for the `web` audience.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { hs256Token, startBff, startMockUpstream, type MockUpstream, type RecordedRequest, type StartedBff } from '@portico/testing';
+import { hs256Token, startBff, startMockGrpc, startMockUpstream, type MockGrpc, type MockUpstream, type RecordedRequest, type StartedBff } from '@portico/testing';
 import { Backends, UPSTREAMS } from '../src/clients';
 import { webHandlers } from '../src/handlers';
+import { PROTO_PATH } from '../src/web-bff';
 
 export const SECRET = 'web-bff-test-secret-0123456789abcdefghij';
 export const ISSUER = 'portico-test';
@@ -29,12 +30,16 @@ export interface FakeOrder {
   currency: string;
 }
 
-/** The six mock backends and the orders the fake order service holds. */
+/** The mock backends and the orders the fake order service holds. */
 export interface FtgoMocks {
   order: MockUpstream;
   restaurant: MockUpstream;
-  kitchen: MockUpstream;
-  delivery: MockUpstream;
+  /** KitchenService over gRPC: GetTicket. */
+  kitchen: MockGrpc;
+  /** DeliveryService over gRPC: GetDelivery. */
+  delivery: MockGrpc;
+  /** The delivery service's REST API (its live event stream). */
+  deliveryEvents: MockUpstream;
   accounting: MockUpstream;
   consumer: MockUpstream;
   orders: Map<string, FakeOrder>;
@@ -46,20 +51,31 @@ function bodyOf(req: RecordedRequest): Record<string, unknown> {
   return req.body.length ? (JSON.parse(req.body.toString('utf8')) as Record<string, unknown>) : {};
 }
 
+/** Epoch milliseconds of 2030-01-01T12:00:00Z and 12:30Z, as the gRPC messages carry times (int64 decimal strings). */
+export const READY_BY = '1893499200000';
+export const ETA = '1893501000000';
+
 const problem = (status: number, detail: string) => ({ status, json: { type: 'about:blank', title: 'x', status, detail }, headers: { 'content-type': 'application/problem+json' } });
 
 /** Starts the mocks; `orders` seeds the fake order service. */
 export async function startFtgoMocks(): Promise<FtgoMocks> {
   const orders = new Map<string, FakeOrder>();
   let next = 1;
-  const [order, restaurant, kitchen, delivery, accounting, consumer] = await Promise.all([
-    startMockUpstream(),
+  const [order, restaurant, deliveryEvents, accounting, consumer] = await Promise.all([
     startMockUpstream(),
     startMockUpstream(),
     startMockUpstream(),
     startMockUpstream(),
     startMockUpstream(),
   ]);
+  const kitchen = await startMockGrpc(PROTO_PATH, {
+    'portico.kitchen.v1.KitchenService': { GetTicket: (req) => ({ ticketId: `t-${String(req.orderId)}`, orderId: req.orderId, state: 'ACCEPTED', readyByUnixMs: READY_BY }) },
+  });
+  const delivery = await startMockGrpc(PROTO_PATH, {
+    'portico.delivery.v1.DeliveryService': {
+      GetDelivery: (req) => ({ deliveryId: `d-${String(req.orderId)}`, orderId: req.orderId, state: 'PENDING', courier: { courierId: 'k-1', name: 'Dana' }, etaUnixMs: ETA, location: { lat: 37.8, lng: -122.27 } }),
+    },
+  });
   order.on('GET', '/orders', (req) => {
     const consumerId = new URL(req.path, 'http://x').searchParams.get('consumerId');
     return { json: { orders: [...orders.values()].filter((o) => o.consumerId === consumerId).reverse() } };
@@ -87,11 +103,14 @@ export async function startFtgoMocks(): Promise<FtgoMocks> {
   restaurant.on('GET', '/restaurants/*', (req) =>
     req.pathname === '/restaurants/r-1' ? { json: { restaurantId: 'r-1', name: 'Ajanta', cuisine: 'Indian', currency: 'USD', menu: [{ menuItemId: 'm-101', name: 'Vindaloo', price: 1250 }] } } : problem(404, 'no restaurant'),
   );
-  kitchen.on('GET', '/tickets/*', (req) => ({ json: { ticketId: `t-${req.pathname.split('/')[2]}`, state: 'ACCEPTED', readyBy: '2030-01-01T12:00:00.000Z' } }));
-  delivery.on('GET', '/deliveries/*', (req) => ({ json: { deliveryId: `d-${req.pathname.split('/')[2]}`, state: 'PENDING', courier: { courierId: 'k-1', name: 'Dana' }, eta: '2030-01-01T12:30:00.000Z', location: { lat: 37.8, lng: -122.27 } } }));
   accounting.on('GET', '/bills/*', (req) => ({ json: { billId: `b-${req.pathname.split('/')[2]}`, amount: 2500, currency: 'USD', state: 'AUTHORIZED' } }));
-  const all = { order, restaurant, kitchen, delivery, accounting, consumer };
-  const env = Object.fromEntries(Object.entries(UPSTREAMS).map(([name, variable]) => [variable, all[name as keyof typeof all].url]));
+  const http = { order, restaurant, delivery: deliveryEvents, accounting, consumer };
+  const env = {
+    ...Object.fromEntries(Object.entries(UPSTREAMS).map(([name, variable]) => [variable, http[name as keyof typeof http].url])),
+    KITCHEN_GRPC_ADDRESS: kitchen.address,
+    DELIVERY_GRPC_ADDRESS: delivery.address,
+  };
+  const all = { ...http, kitchen, delivery, deliveryEvents };
   return { ...all, orders, env, stop: async () => void (await Promise.all(Object.values(all).map((m) => m.stop()))) };
 }
 
@@ -101,7 +120,7 @@ export const ROUTES = readFileSync(join(__dirname, '..', 'routes.yaml'), 'utf8')
 /** web-bff's routing map and handlers on startBff, wired to the mocks. */
 export async function startWebBff(mocks: FtgoMocks, env: Record<string, string> = {}): Promise<StartedBff> {
   const backends = new Backends();
-  const started = await startBff({ routes: ROUTES, env: { ...JWT_ENV, ...mocks.env, ...env }, handlers: webHandlers(backends), upstreams: UPSTREAMS, serviceName: 'web-bff' });
+  const started = await startBff({ routes: ROUTES, env: { ...JWT_ENV, ...mocks.env, ...env }, handlers: webHandlers(backends), upstreams: UPSTREAMS, protoPath: PROTO_PATH, serviceName: 'web-bff' });
   backends.bind(started.bff.upstreams);
   return started;
 }

@@ -60,8 +60,14 @@ describe('web-bff (createWebBff with the real routes.yaml)', () => {
       expect(res.body.order).to.include({ orderId: 'o-1', state: 'APPROVED' });
       expect(res.body.order).not.to.have.property('consumerId');
       expect(res.body.restaurant).to.deep.equal({ restaurantId: 'r-1', name: 'Ajanta', cuisine: 'Indian' });
-      expect(res.body.delivery).to.include({ eta: '2030-01-01T12:30:00.000Z' });
-      expect(mocks.kitchen.requests[0]?.headers['x-principal-subject']).to.equal('c-1001');
+      // Ticket and delivery come over gRPC, times answered as ISO 8601 as the REST APIs did.
+      expect(res.body.ticket).to.include({ ticketId: 't-o-1', orderId: 'o-1', state: 'ACCEPTED', readyBy: '2030-01-01T12:00:00.000Z' });
+      expect(res.body.ticket).not.to.have.property('readyByUnixMs');
+      expect(res.body.delivery).to.deep.include({ deliveryId: 'd-o-1', eta: '2030-01-01T12:30:00.000Z', courier: { courierId: 'k-1', name: 'Dana' }, location: { lat: 37.8, lng: -122.27 } });
+      expect(mocks.kitchen.calls[0]?.request).to.deep.equal({ orderId: 'o-1' });
+      expect(mocks.kitchen.calls[0]?.metadata['x-principal-subject']).to.equal('c-1001');
+      expect(mocks.delivery.calls[0]?.metadata['x-request-id']).to.equal(res.headers.get('x-request-id'));
+      expect(mocks.deliveryEvents.count()).to.equal(0);
     });
 
     it('answers 404 to another consumer, as for a missing order, without sending any other part', async () => {
@@ -76,11 +82,11 @@ describe('web-bff (createWebBff with the real routes.yaml)', () => {
 
     it('answers delivery null with an _errors entry when the delivery service fails', async () => {
       seed('o-3', 'c-1001');
-      mocks.delivery.failNext(3, 'reset');
+      mocks.delivery.failNext(3, 'UNAVAILABLE');
       const res = await call(`${url}/orders/o-3`, { token: token('c-1001') });
       expect(res.status).to.equal(200);
       expect(res.body.delivery).to.equal(null);
-      expect(res.body._errors).to.deep.equal([{ part: 'delivery', status: 502, title: 'Upstream failed' }]);
+      expect(res.body._errors).to.deep.equal([{ part: 'delivery', status: 503, title: 'Upstream unavailable' }]);
       expect(res.body.bill).to.include({ state: 'AUTHORIZED' });
     });
 

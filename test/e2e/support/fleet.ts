@@ -20,6 +20,8 @@ export interface FleetOptions {
   readyTimeoutMs?: number;
   /** Repository root to discover services under (default: this repository). */
   root?: string;
+  /** How many of each service's last output lines logs() keeps (default 200); raise it to read access logs. */
+  logLines?: number;
 }
 
 /** A running fleet; every method takes a service name as `make dev` shows it (`order`, `mobile-bff`). */
@@ -38,7 +40,7 @@ export interface Fleet {
   kill(name: string, signal?: NodeJS.Signals): Promise<ExitInfo>;
   /** The child's pid while it runs. */
   pid(name: string): number | undefined;
-  /** The last lines (up to 200) a service printed. */
+  /** The last lines (up to FleetOptions.logLines, default 200) a service printed. */
   logs(name: string): string[];
   /** Every service's recent output, for a failed test's report. */
   dump(): string;
@@ -76,7 +78,7 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
         env,
         host: HOST,
         port: ports.get(service.name)!,
-        ringSize: 200,
+        ringSize: options.logLines ?? 200,
       }),
     );
   }

@@ -7,3 +7,4 @@ export { RetryBudget, allowedRetries, backoffDelay, retryableStatus, retryableEr
 export { Deadline, DEFAULT_ROUTE_DEADLINE_MS } from './deadline';
 export { ServiceClient, UPSTREAM_DEFAULTS, type ServiceClientOptions, type ServiceCallOptions, type JsonReply } from './service-client';
 export { UpstreamClientError, forwardableProblem, readUpstreamJson, type ForwardedProblem } from './json-body';
+export { upstreamEnvShape, upstreamPolicyFromEnv, withSharedPolicy, type SharedUpstreamOverrides } from './upstream-env-policy';

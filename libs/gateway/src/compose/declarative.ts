@@ -1,6 +1,7 @@
 /**
- * composeHandler: the terminal for a route with a `compose:` section. Starts every part as soon as its dependencies
- * have answered, keeps allow-listed fields, answers 200 with `_errors` for failed optional parts and honours `?fields=`.
+ * composeHandler: the terminal for a route with a `compose:` section. Starts every part (HTTP, or gRPC through
+ * grpc-part.ts) as soon as its dependencies have answered, keeps allow-listed fields, answers 200 with `_errors` for
+ * failed optional parts and honours `?fields=`.
  */
 import type { Middleware } from 'koa';
 import { EdgeError, type EdgeContext, type EdgeState } from '@portico/edge';
@@ -8,7 +9,8 @@ import { ServiceClient, type ServiceClientOptions } from '../clients/service-cli
 import type { Upstreams } from '../clients/upstreams';
 import type { Deadline } from '../clients/deadline';
 import { serviceLabel } from '../upstream-faults';
-import { dependencies, dependencyOrder, ownerRef, pathParams, pathRefs, type ComposePart, type ComposeSpec, type PartRef } from './compose-schema';
+import { dependencies, dependencyOrder, ownerRef, partParams, partRefs, pathParams, type ComposePart, type ComposeSpec, type PartRef } from './compose-schema';
+import { GrpcPart, type ComposeGrpcDeps } from './grpc-part';
 import { composeParts, optional, partFault, required } from './parts';
 import { selectFields, type KnownFields } from './fields';
 import { requestDeadline } from './request-deadline';
@@ -23,12 +25,26 @@ export interface ComposeDeps {
   /** Headers every backend call carries (identity of the verified principal); X-Request-Id is always added. */
   headers?: (ctx: EdgeContext) => Record<string, string>;
   clientOptions?: ServiceClientOptions;
+  /** The protos and channels `grpc:` parts call; without them such parts are refused at start-up. */
+  grpc?: ComposeGrpcDeps;
 }
 
+/** One part ready to run: over HTTP (`client`) or gRPC (`grpc`). */
 interface Plan {
   part: ComposePart;
-  client: ServiceClient;
+  client?: ServiceClient;
+  grpc?: GrpcPart;
   deps: string[];
+}
+
+/** What every part of one request shares. */
+interface RunInput {
+  ctx: EdgeContext;
+  deadline: Deadline;
+  headers: Record<string, string>;
+  params: Readonly<Record<string, string>>;
+  upstreamOf: (key: string) => string;
+  owner: OwnerCheck | undefined;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -52,8 +68,8 @@ function keepFields(value: unknown, fields: readonly string[] | undefined): unkn
   return Array.isArray(value) ? value.map(trim) : trim(value);
 }
 
-function fillPath(plan: Plan, params: Readonly<Record<string, string>>, answers: Map<string, unknown>, upstreamOf: (key: string) => string): string {
-  let path = plan.part.path.replace(/\{([^{}]*)\}/g, (_all, inner: string) => {
+function fillPath(template: string, params: Readonly<Record<string, string>>, answers: Map<string, unknown>, upstreamOf: (key: string) => string): string {
+  let path = template.replace(/\{([^{}]*)\}/g, (_all, inner: string) => {
     const [key = '', ...field] = inner.split('.');
     const value = valueAt(answers.get(key), field);
     if (typeof value !== 'string' && !(typeof value === 'number' && Number.isFinite(value))) {
@@ -69,34 +85,50 @@ function fillPath(plan: Plan, params: Readonly<Record<string, string>>, answers:
   return path;
 }
 
-/** Builds the composition terminal once at start-up; unknown upstreams or `:params` missing from the route path throw here. */
+function planOf(part: ComposePart, deps: ComposeDeps): Plan {
+  if (part.grpc) {
+    if (!deps.grpc) throw new Error(`compose: part ${part.key} calls gRPC, which this service does not offer`);
+    try {
+      return { part, grpc: new GrpcPart(part.key, part.grpc, deps.grpc), deps: dependencies(part) };
+    } catch (err) {
+      throw new Error(`compose: part ${part.key}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  return { part, client: new ServiceClient(deps.upstreams.get(part.upstream ?? ''), deps.clientOptions), deps: dependencies(part) };
+}
+
+/** Builds the composition terminal once at start-up; unknown upstreams, gRPC methods or `:params` missing from the route path throw here. */
 export function composeHandler(spec: ComposeSpec, deps: ComposeDeps): Middleware<EdgeState> {
   const ordered = dependencyOrder(spec.parts);
   if (!ordered) throw new Error('compose: parts depend on each other in a cycle');
-  const plans: Plan[] = ordered.map((part) => ({ part, client: new ServiceClient(deps.upstreams.get(part.upstream), deps.clientOptions), deps: dependencies(part.path) }));
+  const plans: Plan[] = ordered.map((part) => planOf(part, deps));
   if (deps.routePath !== undefined) {
     const routeParams = new Set(pathParams(deps.routePath));
     for (const { part } of plans) {
-      for (const name of pathParams(part.path)) if (!routeParams.has(name)) throw new Error(`compose: part ${part.key} uses :${name}, which ${deps.routePath} does not have`);
-      for (const ref of pathRefs(part.path)) if (typeof ref === 'string') throw new Error(`compose: part ${part.key} has a malformed reference ${ref}`);
+      for (const name of partParams(part)) if (!routeParams.has(name)) throw new Error(`compose: part ${part.key} uses :${name}, which ${deps.routePath} does not have`);
+      for (const ref of partRefs(part)) if (typeof ref === 'string') throw new Error(`compose: part ${part.key} has a malformed reference ${ref}`);
     }
   }
-  const upstreamOf = (key: string) => spec.parts.find((p) => p.key === key)?.upstream ?? key;
+  const upstreamNames = new Map(plans.map((p) => [p.part.key, p.grpc?.upstream ?? p.part.upstream ?? p.part.key]));
+  const upstreamOf = (key: string) => upstreamNames.get(key) ?? key;
   const known: KnownFields = Object.fromEntries(spec.parts.map((p) => [p.key, p.fields ?? null]));
   const owner = spec.owner === undefined ? undefined : ownerRef(spec.owner);
 
   return async function composeRoute(ctx) {
     // Validate ?fields= names up front: a 400 should not cost any backend calls.
     selectFields(Object.fromEntries(spec.parts.map((p) => [p.key, null])), ctx.query.fields, known);
+    const params = ctx.state.params ?? {};
+    // So is a path or query value that does not fit a gRPC request field.
+    for (const plan of plans) plan.grpc?.check(params, ctx.query);
     const siblings = new AbortController();
     const base = requestDeadline(ctx, deps.routeTimeoutMs);
     const signal = base.clientSignal ? AbortSignal.any([base.clientSignal, siblings.signal]) : siblings.signal;
     const branch = base.withSignal(signal).child(spec.margin);
     const headers = { ...deps.headers?.(ctx), 'x-request-id': ctx.state.requestId };
-    const params = ctx.state.params ?? {};
     try {
       const check = owner && { ...owner, subject: ctx.state.principal?.subject };
-      const body = await composeParts(() => run(plans, branch, headers, params, upstreamOf, check), { log: ctx.state.log });
+      const input: RunInput = { ctx, deadline: branch, headers, params, upstreamOf, owner: check };
+      const body = await composeParts(() => run(plans, input), { log: ctx.state.log });
       ctx.status = 200;
       ctx.body = selectFields(body, ctx.query.fields, known);
     } catch (err) {
@@ -107,14 +139,19 @@ export function composeHandler(spec: ComposeSpec, deps: ComposeDeps): Middleware
   };
 }
 
-async function run(
-  plans: Plan[],
-  deadline: Deadline,
-  headers: Record<string, string>,
-  params: Readonly<Record<string, string>>,
-  upstreamOf: (key: string) => string,
-  owner: OwnerCheck | undefined,
-): Promise<Record<string, unknown>> {
+/** Fetches one part whose dependencies have answered; null when the backend says it is absent. */
+function fetchPart(plan: Plan, input: RunInput, answers: Map<string, unknown>): Promise<unknown> {
+  const { part } = plan;
+  if (plan.grpc) {
+    const { ctx, deadline, params, upstreamOf } = input;
+    return plan.grpc.call({ params, query: ctx.query, answers, deadline, ctx, timeoutMs: part.timeout, upstreamOf });
+  }
+  const path = fillPath(part.path ?? '', input.params, answers, input.upstreamOf);
+  return (plan.client as ServiceClient).getJson(path, { deadline: input.deadline, headers: input.headers, operation: `compose ${part.key}`, timeoutMs: part.timeout });
+}
+
+async function run(plans: Plan[], input: RunInput): Promise<Record<string, unknown>> {
+  const { owner } = input;
   const answers = new Map<string, unknown>();
   const failures = new Map<string, EdgeError>();
   // `done` never rejects (dependents wait on it); `results` is what the composition awaits.
@@ -128,8 +165,7 @@ async function run(
       if (failed !== undefined) throw new EdgeError(failures.get(failed)?.code ?? 'UPSTREAM_ERROR', { detail: `not fetched: ${failed} failed` });
       // A dependency that is absent (404) leaves nothing to fetch: this part is absent too.
       if (plan.deps.some((key) => answers.get(key) === null)) return null;
-      const path = fillPath(plan, params, answers, upstreamOf);
-      const answer = await plan.client.getJson(path, { deadline, headers, operation: `compose ${part.key}`, timeoutMs: part.timeout });
+      const answer = await fetchPart(plan, input, answers);
       if (answer === null && part.required) throw new EdgeError('NOT_FOUND', { detail: `${part.key} not found` });
       // Checked the moment the owning part answers: dependents are never started and running siblings are aborted.
       // Someone else's resource answers exactly like a missing one, so ids cannot be probed (requireOwner semantics).

@@ -3,4 +3,5 @@ export { required, optional, dependent, composeParts, partFault, isPartial, type
 export { selectFields, parseFields, type KnownFields } from './fields';
 export { composeSpecSchema, composePartSchema, dependencyOrder, type ComposeSpec, type ComposePart } from './compose-schema';
 export { composeHandler, type ComposeDeps } from './declarative';
+export { composeGrpcSchema, GrpcPart, type ComposeGrpcTarget, type ComposeGrpcDeps, type GrpcPartInput } from './grpc-part';
 export { requestDeadline, clientGoneSignal } from './request-deadline';

@@ -9,6 +9,7 @@ import type { RouteDefinition, RoutingMap } from '../routing-map/load-routing-ma
 import { addressVariable } from './grpc-route-schema';
 import { addressProblem, createGrpcUpstreams, grpcUpstreamNameFor, type GrpcUpstreamDef, type GrpcUpstreams } from './grpc-upstreams';
 import type { GrpcPolicyOverrides } from './grpc-policy';
+import { withSharedPolicy, type SharedUpstreamOverrides } from '../clients/upstream-env-policy';
 import type { GrpcUpstream } from './grpc-upstream';
 import { GrpcClient } from './grpc-client';
 import { grpcRoute } from './grpc-route';
@@ -28,6 +29,8 @@ export interface BffGrpcInput {
   env: Readonly<Record<string, string | undefined>>;
   /** GRPC_PROTO_PATH as loadConfig read it. */
   protoPath: string | undefined;
+  /** Overrides for every upstream, from the environment (UPSTREAM_BREAKER_OPEN); the service's own policies win. */
+  policy?: SharedUpstreamOverrides;
 }
 
 /** The gRPC upstreams and protos of a BFF, and clients over them. */
@@ -39,18 +42,23 @@ export interface BffGrpc {
   client(upstream: string, service: string): GrpcClient;
 }
 
-/** Internal to createBff: the route terminal factory beside the public handle. */
+/** Internal to createBff: the route terminal factory and the channel lookup for `grpc:` composition parts beside the public handle. */
 export interface BffGrpcWiring extends BffGrpc {
   route(route: RouteDefinition, defaultBodyLimit: number): Middleware<EdgeState>;
+  /** The upstream whose address the variable holds; throws a message naming the variable when there is none. */
+  upstreamFor(variable: string): GrpcUpstream;
 }
 
 function variableOf(option: GrpcUpstreamOption): string {
   return typeof option === 'string' ? option : option.variable;
 }
 
-/** Every variable that holds a gRPC address: named by the service or by a `grpc:` route of the map. */
+/** Every variable that holds a gRPC address: named by the service, or by a `grpc:` route or composition part of the map. */
 export function grpcVariables(map: RoutingMap, named: Readonly<Record<string, GrpcUpstreamOption>>): string[] {
-  const fromMap = map.routes.flatMap((r) => (r.grpc ? [addressVariable(r.grpc.upstream)] : []));
+  const fromMap = map.routes.flatMap((r) => [
+    ...(r.grpc ? [addressVariable(r.grpc.upstream)] : []),
+    ...(r.compose?.parts ?? []).flatMap((p) => (p.grpc ? [addressVariable(p.grpc.upstream)] : [])),
+  ]);
   return [...new Set([...Object.values(named).map(variableOf), ...fromMap])];
 }
 
@@ -87,7 +95,7 @@ export function createBffGrpc(input: BffGrpcInput): BffGrpcWiring {
     if (byAddress.has(address)) continue;
     if (defs[name]) throw new ConfigError([`${variable}: the gRPC upstream name "${name}" is already used for another address`]);
     byAddress.set(address, name);
-    defs[name] = { address, policy: policies.get(name) };
+    defs[name] = { address, policy: withSharedPolicy(input.policy, policies.get(name)) };
   }
   const { logger, metrics } = input.runtime;
   const upstreams = createGrpcUpstreams(defs, { logger, metrics });
@@ -109,5 +117,6 @@ export function createBffGrpc(input: BffGrpcInput): BffGrpcWiring {
       return new GrpcClient(upstreams.get(upstream), registry, service);
     },
     route: (route, defaultBodyLimit) => grpcRoute(route, { registry, upstreamFor, defaultBodyLimit }),
+    upstreamFor,
   };
 }

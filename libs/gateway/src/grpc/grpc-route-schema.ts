@@ -31,15 +31,23 @@ export function addressVariable(upstream: string): string {
   return ADDRESS_TEMPLATE.exec(upstream)?.[1] ?? '';
 }
 
+/** Which backend and method a `grpc:` block calls; shared by routes and composition parts (compose/grpc-part.ts). */
+export const grpcMethodShape = {
+  /** The backend's `host:port`, only ever from an environment variable. */
+  upstream: z.string().regex(ADDRESS_TEMPLATE, 'expected the address from an environment variable like "${KITCHEN_GRPC_ADDRESS}", and nothing else'),
+  /** Fully qualified service name from the .proto (`portico.kitchen.v1.KitchenService`). */
+  service: z.string().regex(SERVICE, 'expected a fully qualified service like "portico.kitchen.v1.KitchenService"'),
+  /** A unary method of the service (`GetTicket`). */
+  method: z.string().regex(NAME, 'expected a method name like "GetTicket"'),
+};
+
+/** A request field a mapping fills: lowerCamelCase, dotted for nested messages (`orderId`, `location.lat`). */
+export const requestFieldSchema = z.string().regex(FIELD_PATH, 'expected a request field like "orderId" or "location.lat"');
+
 /** The `grpc:` block of a route. */
 export const grpcTargetSchema = z
   .object({
-    /** The backend's `host:port`, only ever from an environment variable. */
-    upstream: z.string().regex(ADDRESS_TEMPLATE, 'expected the address from an environment variable like "${KITCHEN_GRPC_ADDRESS}", and nothing else'),
-    /** Fully qualified service name from the .proto (`portico.kitchen.v1.KitchenService`). */
-    service: z.string().regex(SERVICE, 'expected a fully qualified service like "portico.kitchen.v1.KitchenService"'),
-    /** A unary method of the service (`GetTicket`). */
-    method: z.string().regex(NAME, 'expected a method name like "GetTicket"'),
+    ...grpcMethodShape,
     /**
      * Request field (lowerCamelCase, dotted for nested messages) → source: `:param` (path), `query.name`, `body.a.b` or
      * `body` (a JSON value). The key `*` with `body` merges the whole JSON body into the request first (google.api.http `body: "*"`).

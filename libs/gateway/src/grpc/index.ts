@@ -4,8 +4,9 @@ export { GRPC_DEFAULTS, resolveGrpcPolicy, channelOptions, type GrpcUpstreamPoli
 export { GrpcUpstream, type GrpcCall, type GrpcUpstreamDeps } from './grpc-upstream';
 export { createGrpcUpstreams, addressProblem, grpcUpstreamNameFor, type GrpcUpstreams, type GrpcUpstreamDef } from './grpc-upstreams';
 export { GrpcClient, requestMetadata, type GrpcCallOptions } from './grpc-client';
-export { grpcTargetSchema, grpcRouteProblems, parseSource, addressVariable, type GrpcTarget, type RequestSource } from './grpc-route-schema';
+export { grpcTargetSchema, grpcMethodShape, requestFieldSchema, grpcRouteProblems, parseSource, addressVariable, type GrpcTarget, type RequestSource } from './grpc-route-schema';
 export { compileRequestPlan, buildRequest, type RequestPlan, type RequestInput } from './request-mapping';
 export { conformField, conformMessage, fieldAt, takesText, type ShapeProblem, type ValueSource } from './message-shape';
 export { grpcRoute, type GrpcRouteDeps } from './grpc-route';
 export { createBffGrpc, grpcVariables, type BffGrpc, type BffGrpcInput, type GrpcUpstreamOption } from './bff-grpc';
+export { isoTime, isoTimes } from './message-times';

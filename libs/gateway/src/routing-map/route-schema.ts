@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { authPolicyShape, cachePolicySchema, durationSchema, rateLimitPolicySchema, sizeSchema } from '@portico/edge';
 import { parsePattern, parameterNames, type PatternSegment } from './path-pattern';
 import { isReservedHeader } from '../proxy/hop-by-hop';
-import { composeSpecSchema, pathParams } from '../compose/compose-schema';
+import { composeSpecSchema, partParams } from '../compose/compose-schema';
 import { grpcRouteProblems, grpcTargetSchema } from '../grpc/grpc-route-schema';
 
 /** HTTP methods a route may name. */
@@ -166,8 +166,8 @@ function crossFieldChecks(route: RouteInput, ctx: z.RefinementCtx): void {
   const routeParams = new Set(parameterNames(pattern));
   if (route.grpc) for (const p of grpcRouteProblems(route.grpc, routeParams, methods)) problem(p.path, p.message);
   route.compose?.parts.forEach((part, i) => {
-    for (const name of pathParams(part.path)) {
-      if (!routeParams.has(name)) problem(['compose', 'parts', i, 'path'], `parameter "${name}" is not in the route path "${route.path}"`);
+    for (const name of partParams(part)) {
+      if (!routeParams.has(name)) problem(['compose', 'parts', i, part.grpc ? 'grpc' : 'path'], `parameter "${name}" is not in the route path "${route.path}"`);
     }
   });
   const { retries, cache, body, auth, scopes, roles } = route.policy;

@@ -2,6 +2,7 @@
  * The phone's order screen, built for it rather than trimmed from the web shape: one flat object with what a small
  * screen shows (state, restaurant name, item count, total, ETA, courier). Fetching the parts is get-order-details.ts's job.
  */
+import { isoTime } from '@portico/gateway';
 import type { Delivery, Order, Restaurant } from '../clients';
 import { money, type Money } from './money';
 
@@ -36,7 +37,8 @@ export function orderSummary(order: Order, restaurant: Restaurant | null, delive
     restaurantName: restaurant?.name ?? null,
     itemCount: itemCount(order),
     total: money(order.total, order.currency),
-    eta: delivery?.eta ?? null,
+    // The gRPC message carries epoch milliseconds; the phone has always read ISO 8601.
+    eta: delivery ? isoTime(delivery.etaUnixMs) : null,
   };
   // A cancelled delivery has nobody coming; otherwise the app shows the courier (and the map once it moves).
   if (delivery?.courier && delivery.state !== 'CANCELLED') summary.courier = { name: delivery.courier.name, location: delivery.location ?? null };

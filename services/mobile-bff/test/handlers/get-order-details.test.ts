@@ -16,10 +16,10 @@ describe('GET /orders/:orderId (mobile-bff getOrderDetails)', () => {
     await mocks.stop();
   });
   beforeEach(() => {
-    for (const m of [mocks.order, mocks.restaurant, mocks.delivery, mocks.kitchen, mocks.accounting]) m.reset();
+    for (const m of [mocks.order, mocks.restaurant, mocks.delivery, mocks.deliveryEvents, mocks.kitchen, mocks.accounting]) m.reset();
   });
 
-  it('answers the compact summary from order, restaurant and delivery, never calling kitchen or accounting', async () => {
+  it('answers the compact summary from order, restaurant and delivery (over gRPC), never calling kitchen or accounting', async () => {
     seed('o-1', 'c-1001');
     const res = await call(`${bff.url}/orders/o-1`, { token: token('c-1001') });
     expect(res.status).to.equal(200);
@@ -33,7 +33,9 @@ describe('GET /orders/:orderId (mobile-bff getOrderDetails)', () => {
       courier: { name: 'Dana', location: { lat: 37.8, lng: -122.27 } },
     });
     expect(mocks.restaurant.requests[0]?.pathname).to.equal('/restaurants/r-1');
-    expect(mocks.delivery.requests[0]?.headers['x-principal-subject']).to.equal('c-1001');
+    expect(mocks.delivery.calls[0]?.request).to.deep.equal({ orderId: 'o-1' });
+    expect(mocks.delivery.calls[0]?.metadata['x-principal-subject']).to.equal('c-1001');
+    expect(mocks.deliveryEvents.count()).to.equal(0);
     expect(mocks.kitchen.count() + mocks.accounting.count()).to.equal(0);
   });
 
@@ -52,19 +54,29 @@ describe('GET /orders/:orderId (mobile-bff getOrderDetails)', () => {
 
   it('answers eta null, no courier and an _errors entry when the delivery service fails', async () => {
     seed('o-3', 'c-1001');
-    mocks.delivery.failNext(3, 'status500');
+    mocks.delivery.failNext(3, 'UNAVAILABLE');
     const res = await call(`${bff.url}/orders/o-3`, { token: token('c-1001') });
     expect(res.status).to.equal(200);
     expect(res.body).to.include({ orderId: 'o-3', restaurantName: 'Ajanta', eta: null });
     expect(res.body).not.to.have.property('courier');
-    expect(res.body._errors).to.deep.equal([{ part: 'delivery', status: 502, title: 'Upstream failed' }]);
+    expect(res.body._errors).to.deep.equal([{ part: 'delivery', status: 503, title: 'Upstream unavailable' }]);
+  });
+
+  it('answers eta null and no courier, without an _errors entry, when the order has no delivery yet (NOT_FOUND)', async () => {
+    seed('o-5', 'c-1001');
+    mocks.delivery.failNext(1, 'NOT_FOUND');
+    const res = await call(`${bff.url}/orders/o-5`, { token: token('c-1001') });
+    expect(res.status).to.equal(200);
+    expect(res.body).to.deep.include({ orderId: 'o-5', eta: null });
+    expect(res.body).not.to.have.property('courier');
+    expect(res.body).not.to.have.property('_errors');
   });
 
   it('trims to ?fields= (a field absent from this answer is still known) and answers 400 for an unknown one without calling a backend', async () => {
     seed('o-4', 'c-1001');
-    mocks.delivery.failNext(3, 'status500');
+    mocks.delivery.failNext(1, 'INTERNAL');
     const res = await call(`${bff.url}/orders/o-4?fields=state,eta,courier`, { token: token('c-1001') });
-    expect(res.body).to.deep.equal({ state: 'APPROVED', eta: null, _errors: [{ part: 'delivery', status: 502, title: 'Upstream failed' }] });
+    expect(res.body).to.deep.equal({ state: 'APPROVED', eta: null, _errors: [{ part: 'delivery', status: 500, title: 'Upstream failed internally' }] });
     mocks.order.reset();
     const bad = await call(`${bff.url}/orders/o-4?fields=consumerId`, { token: token('c-1001') });
     expect(bad.status).to.equal(400);

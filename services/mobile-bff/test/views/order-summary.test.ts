@@ -17,7 +17,8 @@ const ORDER: Order = {
   currency: 'USD',
   createdAt: '2030-01-01T12:00:00.000Z',
 };
-const DELIVERY: Delivery = { state: 'PICKED_UP', eta: '2030-01-01T12:30:00.000Z', courier: { name: 'Dana' }, location: { lat: 37.8, lng: -122.27 } };
+// The gRPC Delivery message: the ETA as epoch milliseconds (2030-01-01T12:30:00Z), an int64 decimal string.
+const DELIVERY: Delivery = { state: 'PICKED_UP', etaUnixMs: '1893501000000', courier: { name: 'Dana' }, location: { lat: 37.8, lng: -122.27 } };
 
 describe('orderSummary (mobile view)', () => {
   it('builds the flat phone shape: name, item count, formatted total, eta and courier', () => {
@@ -40,6 +41,11 @@ describe('orderSummary (mobile view)', () => {
 
   it('shows no courier for a cancelled delivery', () => {
     expect(orderSummary(ORDER, null, { ...DELIVERY, state: 'CANCELLED' })).not.to.have.property('courier');
+  });
+
+  it('shows the courier without a position while the message has none (an unset location is null)', () => {
+    expect(orderSummary(ORDER, null, { ...DELIVERY, location: null }).courier).to.deep.equal({ name: 'Dana', location: null });
+    expect(orderSummary(ORDER, null, { ...DELIVERY, courier: null })).not.to.have.property('courier');
   });
 });
 

@@ -1,7 +1,7 @@
 /**
- * GET /v1/orders/:orderId: one request fanned out in parallel to order, kitchen, delivery and accounting, then the
- * restaurant of the order; answered only to the order's consumer (404 otherwise), with a strong ETag for polling.
- * Scope checks and quotas ran earlier in the route chain; the backends own every business rule.
+ * GET /v1/orders/:orderId: one request fanned out in parallel to order and accounting (REST), kitchen and delivery
+ * (gRPC), then the restaurant of the order; answered only to the order's consumer (404 otherwise), with a strong ETag
+ * for polling. Scope checks and quotas ran earlier in the route chain; the backends own every business rule.
  */
 import { createHash } from 'node:crypto';
 import type { Middleware } from 'koa';
@@ -9,7 +9,16 @@ import { requireOwner, type EdgeContext, type EdgeState } from '@portico/edge';
 import { composeParts, optional, required, requestDeadline } from '@portico/gateway';
 import type { ServiceBinding } from '../clients';
 import type { BackendOrder } from '../views/order';
-import { orderDetailsView, type BackendBill, type BackendDelivery, type BackendRestaurant, type BackendTicket, type OrderParts } from '../views/order-details';
+import {
+  deliveryView,
+  orderDetailsView,
+  ticketView,
+  type BackendBill,
+  type BackendDelivery,
+  type BackendRestaurant,
+  type BackendTicket,
+  type OrderParts,
+} from '../views/order-details';
 
 // Time kept back from the route deadline to map and send the answer (STYLE.md › Errors).
 const MARGIN_MS = 50;
@@ -33,6 +42,9 @@ export function getOrderDetails(binding: ServiceBinding): Middleware<EdgeState> 
     const base = requestDeadline(ctx);
     const deadline = base.withSignal(base.clientSignal ? AbortSignal.any([base.clientSignal, siblings.signal]) : siblings.signal).child(MARGIN_MS);
     const call = { deadline, headers: { 'x-request-id': ctx.state.requestId } };
+    // GrpcClient sends the request id and the verified principal as metadata; NOT_FOUND resolves null, as a 404 does.
+    const rpc = (operation: string) => ({ deadline, ctx, operation });
+    const orderId = { orderId: orderIdOf(ctx) };
 
     let parts: OrderParts;
     try {
@@ -55,8 +67,15 @@ export function getOrderDetails(binding: ServiceBinding): Middleware<EdgeState> 
           const [o, r, ticket, delivery, bill] = await Promise.all([
             order,
             restaurant,
-            optional('ticket', () => clients.kitchen.getJson<BackendTicket>(`/tickets/${id}`, { ...call, operation: 'get ticket' })),
-            optional('delivery', () => clients.delivery.getJson<BackendDelivery>(`/deliveries/${id}`, { ...call, operation: 'get delivery' })),
+            // Mapped inside the part: a message the public shape cannot be built from fails only its part.
+            optional('ticket', async () => {
+              const ticket = await clients.kitchen.find<BackendTicket>('GetTicket', orderId, rpc('get ticket'));
+              return ticket && ticketView(ticket);
+            }),
+            optional('delivery', async () => {
+              const delivery = await clients.delivery.find<BackendDelivery>('GetDelivery', orderId, rpc('get delivery'));
+              return delivery && deliveryView(delivery);
+            }),
             optional('bill', () => clients.accounting.getJson<BackendBill>(`/bills/${id}`, { ...call, operation: 'get bill' })),
           ]);
           return { order: o, restaurant: r, ticket, delivery, bill };

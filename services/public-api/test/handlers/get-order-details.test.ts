@@ -1,15 +1,18 @@
 import { expect } from 'chai';
+import { grpcStatus } from '@portico/testing';
 import { backendOrder, send, startPublicApi, type Answer, type PublicApiUnderTest } from '../support/public-api';
 import { openApiContract, type OpenApiContract } from '../support/openapi-contract';
 
+// The kitchen's and delivery's gRPC messages: times as int64 epoch milliseconds in decimal strings.
+const ms = (iso: string) => String(Date.parse(iso));
 const ticket = {
   ticketId: 't-o-1',
   orderId: 'o-1',
   restaurantId: 'r-1',
   lineItems: [],
   state: 'PREPARING',
-  readyBy: '2025-01-01T12:20:00.000Z',
-  updatedAt: '2025-01-01T12:01:00.000Z',
+  readyByUnixMs: ms('2025-01-01T12:20:00.000Z'),
+  updatedAtUnixMs: ms('2025-01-01T12:01:00.000Z'),
 };
 const delivery = {
   deliveryId: 'd-o-1',
@@ -18,9 +21,9 @@ const delivery = {
   courier: { courierId: 'k-1', name: 'Dana' },
   pickupAddress: 'Ajanta',
   deliveryAddress: { street: '10 Main St', city: 'Oakland', zip: '94610' },
-  eta: '2025-01-01T12:40:00.000Z',
+  etaUnixMs: ms('2025-01-01T12:40:00.000Z'),
   location: { lat: 37.8, lng: -122.27 },
-  updatedAt: '2025-01-01T12:00:00.000Z',
+  updatedAtUnixMs: ms('2025-01-01T12:00:00.000Z'),
 };
 const bill = {
   billId: 'b-o-1',
@@ -61,13 +64,13 @@ describe('GET /v1/orders/:orderId (public-api)', function () {
   });
   after(() => api.close());
   beforeEach(() => {
-    const { order, kitchen, delivery: d, accounting, restaurant: r } = api.backends;
+    const { order, accounting, restaurant: r } = api.backends;
     order.on('GET', '/orders/o-1', { json: backendOrder('o-1', 'c-1001') });
-    kitchen.on('GET', '/tickets/o-1', { json: ticket });
-    d.on('GET', '/deliveries/o-1', { json: delivery });
+    api.grpc.kitchen.on('GetTicket', ticket);
+    api.grpc.delivery.on('GetDelivery', delivery);
     accounting.on('GET', '/bills/o-1', { json: bill });
     r.on('GET', '/restaurants/r-1', { json: restaurant });
-    for (const mock of Object.values(api.backends)) mock.reset();
+    for (const mock of [...Object.values(api.backends), ...Object.values(api.grpc)]) mock.reset();
   });
 
   it('answers the full detail from five backends, in the documented shape, with a strong ETag', async () => {
@@ -77,12 +80,24 @@ describe('GET /v1/orders/:orderId (public-api)', function () {
     expect(Object.keys(body)).to.deep.equal(['order', 'restaurant', 'ticket', 'delivery', 'bill']);
     expect(body.order).to.include({ orderId: 'o-1', state: 'APPROVED', total: 2500 });
     expect(body.restaurant).to.deep.equal({ restaurantId: 'r-1', name: 'Ajanta', cuisine: 'Indian', address: restaurant.address });
-    expect(body.delivery).to.deep.include({ courier: { name: 'Dana' }, eta: delivery.eta });
+    // The documented shape as before the backends spoke gRPC: ISO 8601 times, the courier's name only.
+    expect(body.ticket).to.deep.equal({ ticketId: 't-o-1', state: 'PREPARING', readyBy: '2025-01-01T12:20:00.000Z', updatedAt: '2025-01-01T12:01:00.000Z' });
+    expect(body.delivery).to.deep.equal({
+      deliveryId: 'd-o-1',
+      state: 'PENDING',
+      courier: { name: 'Dana' },
+      eta: '2025-01-01T12:40:00.000Z',
+      location: { lat: 37.8, lng: -122.27 },
+      updatedAt: '2025-01-01T12:00:00.000Z',
+    });
     expect(res.headers.etag).to.match(/^"[A-Za-z0-9_-]{32}"$/);
     expect(res.headers['cache-control']).to.equal('private, no-cache');
     expect(res.headers['ratelimit-policy']).to.equal('"get-order-details";q=60;w=60');
     for (const mock of Object.values(api.backends)) expect(mock.requests).to.have.length(1);
+    expect(api.grpc.kitchen.calls.map((c) => c.request)).to.deep.equal([{ orderId: 'o-1' }]);
+    expect(api.grpc.delivery.calls.map((c) => c.request)).to.deep.equal([{ orderId: 'o-1' }]);
     expect(api.backends.order.requests[0]?.headers['x-request-id']).to.equal(res.headers['x-request-id']);
+    expect(api.grpc.kitchen.calls[0]?.metadata['x-request-id']).to.equal(res.headers['x-request-id']);
   });
 
   it('answers 304 without a body to If-None-Match with the current ETag, and 200 again once the order changed', async () => {
@@ -103,14 +118,32 @@ describe('GET /v1/orders/:orderId (public-api)', function () {
   });
 
   it('answers delivery: null with an _errors entry, and no ETag, when the delivery service fails', async () => {
-    api.backends.delivery.failNext(3, 'status500');
+    api.grpc.delivery.failNext(3, 'UNAVAILABLE');
     const res = await get('/v1/orders/o-1', api.keys.alice!);
     expect(res.status).to.equal(200);
     const body = res.body as Record<string, unknown>;
     expect(body.delivery).to.equal(null);
-    expect(body._errors).to.deep.equal([{ part: 'delivery', status: 502, title: 'Upstream failed' }]);
+    expect(body._errors).to.deep.equal([{ part: 'delivery', status: 503, title: 'Upstream unavailable' }]);
     expect(body.bill).to.not.equal(null);
     expect(res.headers.etag).to.equal(undefined);
+  });
+
+  it('answers ticket: null without an _errors entry when the order has no ticket yet (NOT_FOUND)', async () => {
+    api.grpc.kitchen.on('GetTicket', () => {
+      throw grpcStatus('NOT_FOUND', 'no ticket');
+    });
+    const res = await get('/v1/orders/o-1', api.keys.alice!);
+    expect(res.status).to.equal(200);
+    expect((res.body as Record<string, unknown>).ticket).to.equal(null);
+    expect(res.body).to.not.have.property('_errors');
+  });
+
+  it('fails only the delivery part (502) when its message cannot fill the documented shape', async () => {
+    api.grpc.delivery.on('GetDelivery', { ...delivery, courier: null, etaUnixMs: '9223372036854775807' });
+    const res = await get('/v1/orders/o-1', api.keys.alice!);
+    expect(res.status).to.equal(200);
+    expect(res.body).to.deep.include({ delivery: null, _errors: [{ part: 'delivery', status: 502, title: 'Upstream sent an invalid response' }] });
+    expect((res.body as Record<string, unknown>).ticket).to.not.equal(null);
   });
 
   it("answers 404 for another consumer's order, exactly as for a missing one, and never asks the restaurant", async () => {

@@ -1,14 +1,15 @@
 /**
- * Test harness for the public API: the real routes.yaml and handlers on startBff, one mock upstream per backend, and
- * API keys written to a temporary API_KEYS_FILE. Scripting the mocks is each test's job.
+ * Test harness for the public API: the real routes.yaml and handlers on startBff, one mock upstream per REST backend,
+ * one mock gRPC backend each for kitchen and delivery, and API keys written to a temporary API_KEYS_FILE. Scripting
+ * the mocks is each test's job.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { generateApiKey, type ApiKeyRecord } from '@portico/edge';
-import { startBff, startMockUpstream, type MockUpstream, type StartedBff } from '@portico/testing';
-import { ServiceBinding, UPSTREAMS } from '../../src/clients';
+import { startBff, startMockGrpc, startMockUpstream, type MockGrpc, type MockUpstream, type StartedBff } from '@portico/testing';
+import { GRPC_SERVICES, GRPC_UPSTREAMS, PROTO_PATH, ServiceBinding, UPSTREAMS } from '../../src/clients';
 import { publicApiHandlers } from '../../src/handlers';
 
 /** The service's own routing map. */
@@ -26,13 +27,15 @@ export interface PublicApiUnderTest {
   url: string;
   api: StartedBff;
   backends: Record<keyof typeof UPSTREAMS, MockUpstream>;
+  /** Kitchen (KitchenService) and delivery (DeliveryService) over gRPC; every method answers UNIMPLEMENTED until scripted. */
+  grpc: Record<keyof typeof GRPC_UPSTREAMS, MockGrpc>;
   /** The plaintext keys by the name the test gave them. */
   keys: Record<string, string>;
   records: Record<string, ApiKeyRecord>;
   close(): Promise<void>;
 }
 
-/** Starts the public API over five mock backends with the given keys (default scopes orders:read orders:write, plan free). */
+/** Starts the public API over its mock backends with the given keys (default scopes orders:read orders:write, plan free). */
 export async function startPublicApi(keySpecs: Record<string, KeySpec>, env: Record<string, string> = {}): Promise<PublicApiUnderTest> {
   const dir = mkdtempSync(join(tmpdir(), 'portico-public-api-'));
   const keys: Record<string, string> = {};
@@ -47,19 +50,24 @@ export async function startPublicApi(keySpecs: Record<string, KeySpec>, env: Rec
   const names = Object.keys(UPSTREAMS) as Array<keyof typeof UPSTREAMS>;
   const mocks = await Promise.all(names.map(() => startMockUpstream()));
   const backends = Object.fromEntries(names.map((name, i) => [name, mocks[i]!])) as PublicApiUnderTest['backends'];
+  const grpc = { kitchen: await startMockGrpc(PROTO_PATH, { [GRPC_SERVICES.kitchen]: {} }), delivery: await startMockGrpc(PROTO_PATH, { [GRPC_SERVICES.delivery]: {} }) };
+  const stopAll = () => Promise.all([...mocks, ...Object.values(grpc)].map((m) => m.stop()));
   const urls = Object.fromEntries(names.map((name) => [UPSTREAMS[name], backends[name].url]));
+  const addresses = { [GRPC_UPSTREAMS.kitchen]: grpc.kitchen.address, [GRPC_UPSTREAMS.delivery]: grpc.delivery.address };
   const binding = new ServiceBinding();
   let api: StartedBff;
   try {
     api = await startBff({
       routes: readFileSync(ROUTES_FILE, 'utf8'),
       serviceName: 'public-api',
-      env: { ...urls, API_KEYS_FILE: keysFile, ...env },
+      env: { ...urls, ...addresses, API_KEYS_FILE: keysFile, ...env },
       handlers: publicApiHandlers(binding),
       upstreams: UPSTREAMS,
+      grpcUpstreams: GRPC_UPSTREAMS,
+      protoPath: PROTO_PATH,
     });
   } catch (err) {
-    await Promise.all(mocks.map((m) => m.stop()));
+    await stopAll();
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
@@ -68,11 +76,12 @@ export async function startPublicApi(keySpecs: Record<string, KeySpec>, env: Rec
     url: api.url,
     api,
     backends,
+    grpc,
     keys,
     records,
     async close() {
       await api.close();
-      await Promise.all(mocks.map((m) => m.stop()));
+      await stopAll();
       rmSync(dir, { recursive: true, force: true });
     },
   };
