@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 NPM_INSTALL := npm ci --no-audit --no-fund --loglevel=error
 
-.PHONY: help install build dev test test-unit lint bench clean new-bff deploy-sync
+.PHONY: help install build dev test test-unit lint bench soak clean new-bff deploy-sync
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -33,6 +33,10 @@ lint: install ## eslint + type-check, tests included
 
 bench: build ## run the benchmarks and rewrite docs/benchmarks.md
 	bash bench/run.sh
+
+soak: build ## mixed traffic through the real fleet for SOAK_DURATION (default 10m); adds its report to docs/benchmarks.md
+	status=0; npx tsx bench/soak.ts || status=$$?; \
+	npx tsx bench/lib/assemble.ts $$(sed -n 's/^ALL_SUITES="\(.*\)"$$/\1/p' bench/run.sh) soak; exit $$status
 
 new-bff: ## create a BFF: make new-bff NAME=tv-bff PORT=8084 [PREFIX=tv] [TEAM=@org/team]
 	node scripts/new-bff.mjs --name "$(NAME)" --port "$(PORT)" $(if $(PREFIX),--prefix "$(PREFIX)") $(if $(TEAM),--team "$(TEAM)")
