@@ -6,7 +6,7 @@
 
 /** Seconds the pod keeps serving after it is marked for deletion, before SIGTERM: the Ingress drops it meanwhile. */
 export const PRE_STOP_SECONDS = 10;
-/** DRAIN_DELAY and SHUTDOWN_TIMEOUT as the cluster sets them (EDGE-DEFAULTS.md: in-flight requests get ≤ 20 s). */
+/** DRAIN_DELAY and SHUTDOWN_TIMEOUT as the cluster sets them (docs/edge-defaults.md: in-flight requests get ≤ 20 s). */
 export const K8S_DRAIN_DELAY = '2s';
 export const K8S_SHUTDOWN_TIMEOUT = '20s';
 /** preStop + DRAIN_DELAY + SHUTDOWN_TIMEOUT + 5 s of shutdown hooks, rounded up: the kubelet's SIGKILL never comes first. */

@@ -10,7 +10,7 @@ import { parseLifetime, parseList, parseOptions, refuseInProduction, runCommand,
 import { LOCAL_JWT_AUDIENCES, LOCAL_JWT_ISSUER, LOCAL_JWT_SECRET } from './local-dev.mjs';
 
 const COMMAND = 'token';
-// EDGE-DEFAULTS.md: the edge refuses tokens living longer than 24 h (JWT_MAX_LIFETIME), so never mint one.
+// docs/edge-defaults.md: the edge refuses tokens living longer than 24 h (JWT_MAX_LIFETIME), so never mint one.
 const MAX_TTL_MS = 24 * 3_600_000;
 const AUDIENCES = [...new Set(Object.values(LOCAL_JWT_AUDIENCES))];
 

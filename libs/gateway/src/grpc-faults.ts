@@ -73,7 +73,7 @@ function clean(text: unknown): string | undefined {
 
 /**
  * Maps a gRPC status (and, for forwardable rows, the backend's message) to an EdgeError naming the service, never an
- * address. RESOURCE_EXHAUSTED carries Retry-After (EDGE-DEFAULTS.md: Retry-After on 429).
+ * address. RESOURCE_EXHAUSTED carries Retry-After (docs/edge-defaults.md: Retry-After on 429).
  */
 export function grpcStatusFault(code: number, details: string | undefined, upstreamName: string, cause?: unknown): EdgeError {
   const r = grpcFaultRow(code);

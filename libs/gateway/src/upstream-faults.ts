@@ -32,7 +32,7 @@ interface FaultRow {
   detail: string;
 }
 
-// EDGE-DEFAULTS.md › Upstreams: 502 for a bad or unreachable upstream, 504 for a timeout, 503 for "not now".
+// docs/edge-defaults.md › Upstreams: 502 for a bad or unreachable upstream, 504 for a timeout, 503 for "not now".
 // A connect timeout means the upstream could not be reached, so it is 502 like a refused connection.
 const BY_CODE: Record<string, FaultRow> = {
   ECONNREFUSED: { code: 'UPSTREAM_UNREACHABLE', class: 'unreachable', detail: 'connection refused' },

@@ -32,7 +32,7 @@ export interface PublicFile {
 /** Why a path names no file: 400 for a path no browser sends (traversal, encoded separators), 404 otherwise. */
 export type Refusal = { status: 400 | 404; detail: string };
 
-// EDGE-DEFAULTS.md "Paths and headers": encoded slashes, backslashes and NUL are refused, not interpreted.
+// docs/edge-defaults.md "Paths and headers": encoded slashes, backslashes and NUL are refused, not interpreted.
 const FORBIDDEN_RAW = /%2f|%5c|%00|\\/i;
 
 /** The file `rawPath` (the request target's path, still percent-encoded) names under `root`, or a refusal. */

@@ -5,7 +5,7 @@ import { createWebBff, LOCAL_CORS_ORIGINS, SERVICE_NAME } from './web-bff';
 
 createWebBff()
   .then((bff) => {
-    // The browser app's WebSocket origins are its CORS origins (EDGE-DEFAULTS.md "WebSocket": check Origin).
+    // The browser app's WebSocket origins are its CORS origins (docs/edge-defaults.md "WebSocket": check Origin).
     const corsOrigins = bff.extra.CORS_ALLOWED_ORIGINS as readonly string[] | undefined;
     const allowedOrigins = corsOrigins ?? (bff.config.service.env === 'production' ? [] : LOCAL_CORS_ORIGINS);
     bff.mount('live orders', liveOrdersForBff(bff, { allowedOrigins, scopes: ['orders:read'] }));

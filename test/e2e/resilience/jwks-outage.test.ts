@@ -126,7 +126,7 @@ describe('JWKS endpoint gone under load (web-bff with JWKS_URL)', function () {
   }
   it('issuer hanging when a refetch is due (30 s on): unknown-key tokens wait at most the 2 s JWKS fetch timeout, for one refetch only, then 401 at once; cached-key tokens are not held up (p99 ≤ 100 ms)', async function () {
     this.timeout(60_000);
-    // The refetch interval is 30 s (EDGE-DEFAULTS.md); wait it out since the last one.
+    // The refetch interval is 30 s (docs/edge-defaults.md); wait it out since the last one.
     await new Promise((r) => setTimeout(r, Math.max(0, lastRefetchAt + 30_500 - Date.now())));
     const port = Number(new URL(jwks.url).port);
     await jwks.stop();

@@ -39,7 +39,7 @@ export class Authenticator {
       if (!config.audience?.length) problems.push('JWT_AUDIENCE: required when JWT_SECRET or JWKS_URL is set');
       if (config.jwksUrl && config.secret) problems.push('JWT_SECRET: set either JWT_SECRET or JWKS_URL, not both');
       const symmetric = config.algorithms.filter((alg) => alg.startsWith('HS'));
-      // EDGE-DEFAULTS.md: HS* only with a shared secret, never mixed with asymmetric keys for one issuer.
+      // docs/edge-defaults.md: HS* only with a shared secret, never mixed with asymmetric keys for one issuer.
       if (config.jwksUrl && symmetric.length) problems.push('JWT_ALGORITHMS: a JWKS only verifies asymmetric algorithms');
       if (config.secret && symmetric.length !== config.algorithms.length) problems.push('JWT_ALGORITHMS: JWT_SECRET only verifies HS256/HS384/HS512');
       if (problems.length) throw new ConfigError(problems);

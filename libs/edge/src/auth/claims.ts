@@ -1,5 +1,5 @@
 /**
- * The checks Portico adds beyond jsonwebtoken's (EDGE-DEFAULTS.md "Authentication") and the mapping from verified
+ * The checks Portico adds beyond jsonwebtoken's (docs/edge-defaults.md "Authentication") and the mapping from verified
  * claims to a Principal. Runs only on payloads whose signature, iss, aud, nbf and exp jsonwebtoken already accepted.
  */
 import type { Principal } from '../state';

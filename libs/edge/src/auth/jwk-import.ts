@@ -1,5 +1,5 @@
 /**
- * Turns a JWKS document into verification KeyObjects, refusing keys Portico must not trust (EDGE-DEFAULTS.md):
+ * Turns a JWKS document into verification KeyObjects, refusing keys Portico must not trust (docs/edge-defaults.md):
  * non-signing keys, symmetric keys, RSA under 2048 bits, EC keys off their algorithm's curve. Fetching is jwks-fetch's job.
  */
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
@@ -15,7 +15,7 @@ export interface ImportedKey {
   alg?: JwtAlgorithm;
 }
 
-/** The smallest RSA modulus accepted (NIST SP 800-57; EDGE-DEFAULTS.md). */
+/** The smallest RSA modulus accepted (NIST SP 800-57; docs/edge-defaults.md). */
 export const MIN_RSA_BITS = 2048;
 
 const RSA_ALGS = new Set(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512']);

@@ -1,5 +1,5 @@
 /**
- * The signing keys of one issuer's JWKS (EDGE-DEFAULTS.md "Authentication"): loaded at start-up, cached ~10 min and
+ * The signing keys of one issuer's JWKS (docs/edge-defaults.md "Authentication"): loaded at start-up, cached ~10 min and
  * refreshed in the background, refetched on an unknown kid at most once per 30 s, served stale up to 1 h while the
  * issuer is unreachable. Verifying tokens is jwt.ts's job.
  */
@@ -11,7 +11,7 @@ import { importJwks, keyFitsAlgorithm, type ImportedKey } from './jwk-import';
 import { fetchJwks } from './jwks-fetch';
 import type { JwtHeader, KeySource } from './jwt';
 
-/** Settings of a JwksCache; every timing has the EDGE-DEFAULTS.md default. */
+/** Settings of a JwksCache; every timing has the docs/edge-defaults.md default. */
 export interface JwksCacheOptions {
   url: string;
   logger: EdgeLogger;

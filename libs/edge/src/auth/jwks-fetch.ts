@@ -3,7 +3,7 @@ import { request, type Dispatcher } from 'undici';
 
 /** Limits for one JWKS download. */
 export interface JwksFetchOptions {
-  /** Whole-request budget, ms (EDGE-DEFAULTS.md: 2 s). */
+  /** Whole-request budget, ms (docs/edge-defaults.md: 2 s). */
   timeoutMs: number;
   /** Largest accepted body, bytes; the download is aborted beyond it. */
   maxBytes: number;

@@ -1,6 +1,6 @@
 /**
  * JWT verification with keys parsed once into KeyObjects, an explicit algorithm allow-list, iss/aud/exp/nbf and the
- * EDGE-DEFAULTS.md extras (claims.ts), plus a bounded LRU of verified tokens so a hot token skips the signature check.
+ * docs/edge-defaults.md extras (claims.ts), plus a bounded LRU of verified tokens so a hot token skips the signature check.
  * Where keys come from (a shared secret or a JWKS) is the KeySource's business.
  */
 import { createSecretKey, type KeyObject } from 'node:crypto';
@@ -11,7 +11,7 @@ import type { Principal } from '../state';
 import { invalidCredentials } from './challenge';
 import { checkClaims, ClaimError, isJsonObject, principalFromClaims, type ClaimLimits } from './claims';
 
-/** Tokens longer than this are refused before any decoding or crypto (EDGE-DEFAULTS.md). */
+/** Tokens longer than this are refused before any decoding or crypto (docs/edge-defaults.md). */
 export const MAX_TOKEN_BYTES = 8192;
 
 /** The protected header fields used to choose a key; nothing else in an unverified token is trusted. */

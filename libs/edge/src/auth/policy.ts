@@ -3,7 +3,7 @@ import { z } from 'zod';
 
 const scopeName = z.string().min(1).regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'expected a scope token (RFC 6749 §3.3: no spaces or quotes)');
 
-/** zod raw shape for `policy.auth`, `policy.scopes`, `policy.roles` and `policy.credentials`, with EDGE-DEFAULTS.md defaults. */
+/** zod raw shape for `policy.auth`, `policy.scopes`, `policy.roles` and `policy.credentials`, with docs/edge-defaults.md defaults. */
 export const authPolicyShape = {
   /** `required`: 401 without valid credentials; `optional`: anonymous passes but bad credentials are 401; `none`: nothing is read. */
   auth: z.enum(['required', 'optional', 'none']).default('required'),

@@ -9,7 +9,7 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Settings for readJsonBody. */
 export interface ReadJsonOptions {
-  /** Largest accepted body in bytes (default 1 MiB, EDGE-DEFAULTS.md). */
+  /** Largest accepted body in bytes (default 1 MiB, docs/edge-defaults.md). */
   limit?: number;
 }
 

@@ -126,7 +126,7 @@ export function loadConfig<Extra extends z.ZodRawShape = Record<never, never>>(
   return deepFreeze({ edge, extra: extra as z.output<z.ZodObject<Extra>> });
 }
 
-/** Formats a start-up failure as STYLE.md shows: a headline, then one indented line per problem. */
+/** Formats a start-up failure as docs/style.md shows: a headline, then one indented line per problem. */
 export function formatConfigError(serviceName: string, err: ConfigError): string {
   return `${serviceName}: invalid configuration\n${err.problems.map((p) => `  ${p}`).join('\n')}\n`;
 }

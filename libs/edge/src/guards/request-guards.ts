@@ -1,5 +1,5 @@
 /**
- * App-wide request guards: URL, header and body-size limits and path safety checks (EDGE-DEFAULTS.md "Paths and headers"),
+ * App-wide request guards: URL, header and body-size limits and path safety checks (docs/edge-defaults.md "Paths and headers"),
  * enforced before routing and before anything reads the body. Limits Node enforces itself live in server-options.ts.
  */
 import type { IncomingMessage } from 'node:http';
@@ -17,7 +17,7 @@ export interface GuardLimits {
   maxHeaders: number;
 }
 
-/** The EDGE-DEFAULTS.md limits: URL ≤ 8 KiB, ≤ 100 header fields. */
+/** The docs/edge-defaults.md limits: URL ≤ 8 KiB, ≤ 100 header fields. */
 export const DEFAULT_GUARD_LIMITS: Readonly<GuardLimits> = Object.freeze({ maxUrlBytes: 8192, maxHeaders: 100 });
 
 const PLAIN_LENGTH = /^\d+$/;

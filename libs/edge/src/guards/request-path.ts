@@ -1,5 +1,5 @@
 /**
- * Validates the raw request target before anything routes on it (EDGE-DEFAULTS.md "Paths and headers").
+ * Validates the raw request target before anything routes on it (docs/edge-defaults.md "Paths and headers").
  * Normalising dot segments and slashes is the routing map's job; this only refuses what must never reach it.
  */
 import { EdgeError } from '../errors';

@@ -1,5 +1,5 @@
 /**
- * node:http server settings for Portico (EDGE-DEFAULTS.md "Paths and headers"): header limits, slow-client timeouts,
+ * node:http server settings for Portico (docs/edge-defaults.md "Paths and headers"): header limits, slow-client timeouts,
  * keep-alive longer than the load balancer's, and problem+json answers to requests Node refuses before Koa sees them.
  */
 import type { Server, ServerOptions } from 'node:http';
@@ -7,7 +7,7 @@ import type { Socket } from 'node:net';
 import { type ErrorCode, EdgeError, problemBody } from '../errors';
 import type { EdgeLogger } from '../state';
 
-/** The server limits from EDGE-DEFAULTS.md. */
+/** The server limits from docs/edge-defaults.md. */
 export const SERVER_LIMITS = Object.freeze({
   /** Header block ≤ 16 KiB; Node answers 431 past it. */
   maxHeaderSize: 16_384,

@@ -1,5 +1,5 @@
 /**
- * GET/HEAD /livez and /readyz for orchestrators and load balancers (EDGE-DEFAULTS.md "Lifecycle").
+ * GET/HEAD /livez and /readyz for orchestrators and load balancers (docs/edge-defaults.md "Lifecycle").
  * What counts as ready is Readiness' business; rendering the 503 problem is problem-middleware's.
  */
 import type { Middleware } from 'koa';

@@ -1,5 +1,5 @@
 /**
- * Readiness: named dependency checks, info values and the draining flag behind GET /readyz (EDGE-DEFAULTS.md "Lifecycle").
+ * Readiness: named dependency checks, info values and the draining flag behind GET /readyz (docs/edge-defaults.md "Lifecycle").
  * Serving the probe routes is health-routes' job; deciding when to drain is the lifecycle's.
  */
 import type { EdgeLogger } from '../state';

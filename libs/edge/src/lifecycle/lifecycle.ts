@@ -1,5 +1,5 @@
 /**
- * Graceful shutdown (EDGE-DEFAULTS.md "Lifecycle"): fail readiness, serve through the pre-stop window, stop accepting,
+ * Graceful shutdown (docs/edge-defaults.md "Lifecycle"): fail readiness, serve through the pre-stop window, stop accepting,
  * drain in-flight requests within a deadline, then run shutdown hooks (WebSockets, Redis, telemetry) and exit.
  * What each hook closes is its owner's business; readiness checks live in health/.
  */

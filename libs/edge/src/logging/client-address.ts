@@ -1,6 +1,6 @@
 /**
  * Derives the client address from the socket and X-Forwarded-For, trusting only the configured number of proxy hops
- * (EDGE-DEFAULTS.md: "X-Forwarded-For is trusted only for the configured number of trusted proxy hops").
+ * (docs/edge-defaults.md: "X-Forwarded-For is trusted only for the configured number of trusted proxy hops").
  */
 import { isIP } from 'node:net';
 

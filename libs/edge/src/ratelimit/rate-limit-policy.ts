@@ -32,7 +32,7 @@ export function quotaFor(policy: RateLimitPolicy, principal: Principal | undefin
 }
 
 /**
- * Who a request counts against (EDGE-DEFAULTS.md "Rate limiting"): the verified issuer + subject, or the API key id,
+ * Who a request counts against (docs/edge-defaults.md "Rate limiting"): the verified issuer + subject, or the API key id,
  * else the client address derived from the trusted proxy hops.
  */
 export function rateLimitIdentity(ctx: EdgeContext, key: NonNullable<RateLimitPolicy['key']>): string {

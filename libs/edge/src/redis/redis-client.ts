@@ -1,6 +1,6 @@
 /**
  * Creates the one ioredis client a service shares (rate limits, API keys, cache): fail-fast settings per
- * EDGE-DEFAULTS.md "Rate limiting", reconnects forever, logs each connect/disconnect transition once. What to do when a command fails is the caller's call.
+ * docs/edge-defaults.md "Rate limiting", reconnects forever, logs each connect/disconnect transition once. What to do when a command fails is the caller's call.
  */
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { EdgeConfig } from '../config';

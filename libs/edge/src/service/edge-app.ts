@@ -1,5 +1,5 @@
 /**
- * The app-wide edge stack every Portico service shares, outermost first (STYLE.md "How a request flows"):
+ * The app-wide edge stack every Portico service shares, outermost first (docs/style.md "How a request flows"):
  * request id and access log → problem+json → metrics → span naming → /livez /readyz /metrics → request guards.
  * Routes are the caller's: a BFF mounts its routing map, a backend its router.
  */
@@ -25,7 +25,7 @@ export interface EdgeAppDeps {
 export interface EdgeAppOptions {
   /**
    * When true the guards leave Content-Length to each route's own body limit, for services whose routes may stream
-   * bodies larger than MAX_BODY_SIZE (EDGE-DEFAULTS.md: 1 MiB "unless the route streams larger bodies").
+   * bodies larger than MAX_BODY_SIZE (docs/edge-defaults.md: 1 MiB "unless the route streams larger bodies").
    */
   bodyLimitPerRoute?: boolean;
 }

@@ -1,6 +1,6 @@
 /**
  * Entry point `node --import @portico/edge/instrument dist/main.js`: starts tracing before Koa, undici and ioredis load.
- * Reads the tracing SDK's own OTEL_* variables (STYLE.md's one exception to "only loadConfig reads the environment"):
+ * Reads the tracing SDK's own OTEL_* variables (docs/style.md's one exception to "only loadConfig reads the environment"):
  * without OTEL_EXPORTER_OTLP_ENDPOINT nothing is started. The SDK itself also honours OTEL_TRACES_SAMPLER(_ARG) and
  * OTEL_SDK_DISABLED.
  */

@@ -20,7 +20,7 @@ export function isTelemetryStarted(): boolean {
 
 /**
  * Flushes pending spans and stops the SDK, waiting at most `timeoutMs`; a no-op when telemetry never started.
- * Never rejects: a collector that is down must not block or fail a shutdown (STYLE.md: telemetry never fails requests).
+ * Never rejects: a collector that is down must not block or fail a shutdown (docs/style.md: telemetry never fails requests).
  */
 export async function shutdownTelemetry(timeoutMs = 5000): Promise<void> {
   const holder = globalThis as Holder;

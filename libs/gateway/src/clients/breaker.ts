@@ -1,5 +1,5 @@
 /**
- * Per-upstream circuit breaker (EDGE-DEFAULTS.md › Upstreams): opens at ≥ 50% failures over at least 20 calls in a
+ * Per-upstream circuit breaker (docs/edge-defaults.md › Upstreams): opens at ≥ 50% failures over at least 20 calls in a
  * 10 s rolling window, half-opens after 30 s and lets exactly one probe through. What counts as a failure is the caller's call.
  * Purpose-built rather than opossum; the reasons and the measured overhead follow the imports.
  */
@@ -70,7 +70,7 @@ export class CircuitBreaker {
     return 'probe';
   }
 
-  /** Records how a call made with `ticket` ended; 4xx answers are successes (EDGE-DEFAULTS.md › Upstreams). */
+  /** Records how a call made with `ticket` ended; 4xx answers are successes (docs/edge-defaults.md › Upstreams). */
   record(ticket: BreakerTicket, outcome: BreakerOutcome): void {
     if (ticket === 'probe') {
       this.probeInFlight = false;

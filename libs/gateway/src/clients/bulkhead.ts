@@ -1,4 +1,4 @@
-/** Bulkhead: caps concurrent calls to one upstream so a slow backend cannot take every socket and all memory (EDGE-DEFAULTS.md › Upstreams). Refusal is the caller's to map. */
+/** Bulkhead: caps concurrent calls to one upstream so a slow backend cannot take every socket and all memory (docs/edge-defaults.md › Upstreams). Refusal is the caller's to map. */
 
 /** A counting semaphore without a queue: a call either gets a slot now or is refused. */
 export class Bulkhead {

@@ -1,10 +1,10 @@
 /**
- * Deadline: the absolute time by which a request's answer must be built (EDGE-DEFAULTS.md › Upstreams: 5 s by default),
+ * Deadline: the absolute time by which a request's answer must be built (docs/edge-defaults.md › Upstreams: 5 s by default),
  * shared by every try and composition branch, plus the client's "went away" signal. Timers live with whoever waits.
  */
 import { UpstreamAbort } from '../upstream-faults';
 
-/** The route deadline when nothing else is configured, ms (EDGE-DEFAULTS.md › Upstreams). */
+/** The route deadline when nothing else is configured, ms (docs/edge-defaults.md › Upstreams). */
 export const DEFAULT_ROUTE_DEADLINE_MS = 5000;
 
 /** An absolute epoch-ms deadline, optionally tied to the client's abort signal. */

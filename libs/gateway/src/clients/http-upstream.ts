@@ -59,7 +59,7 @@ export class HttpUpstream implements Upstream {
       connect: { timeout: policy.connectTimeoutMs },
       headersTimeout: policy.headersTimeoutMs,
       bodyTimeout: policy.bodyTimeoutMs,
-      // EDGE-DEFAULTS.md › Paths and headers: idle sockets close before a Node upstream's 5 s keep-alive does; hints may not extend it.
+      // docs/edge-defaults.md › Paths and headers: idle sockets close before a Node upstream's 5 s keep-alive does; hints may not extend it.
       keepAliveTimeout: policy.keepAliveTimeoutMs,
       keepAliveMaxTimeout: policy.keepAliveTimeoutMs,
     });
@@ -187,7 +187,7 @@ export class HttpUpstream implements Upstream {
       .then(
         (res) => {
           clearTimeout(timer);
-          // The client signal keeps aborting the body stream until it is consumed (EDGE-DEFAULTS.md: client gone → abort).
+          // The client signal keeps aborting the body stream until it is consumed (docs/edge-defaults.md: client gone → abort).
           res.body.once('close', detach);
           return res;
         },

@@ -1,5 +1,5 @@
 /**
- * Retry rules for upstream calls (EDGE-DEFAULTS.md › Upstreams): at most 2 retries, only for idempotent methods, only on
+ * Retry rules for upstream calls (docs/edge-defaults.md › Upstreams): at most 2 retries, only for idempotent methods, only on
  * connect errors, per-try timeouts and 502/503/504, with full-jitter backoff and a per-upstream retry budget. Never on 429.
  */
 import { RollingWindow } from './rolling-window';

@@ -1,5 +1,5 @@
 /**
- * ServiceClient: JSON calls to one upstream with every timeout and the retry policy set explicitly here (STYLE.md ›
+ * ServiceClient: JSON calls to one upstream with every timeout and the retry policy set explicitly here (docs/style.md ›
  * Errors), a capped body read and typed results. Transport, breaker and bulkhead are the Upstream's; mapping a 404 is the caller's.
  */
 import { EdgeError } from '@portico/edge';
@@ -10,7 +10,7 @@ import { upstreamFault, serviceLabel, statusFault } from '../upstream-faults';
 import { readUpstreamJson, UpstreamClientError } from './json-body';
 
 /**
- * Every upstream timeout and the retry policy, as EDGE-DEFAULTS.md › Upstreams requires; createUpstreams fills unset
+ * Every upstream timeout and the retry policy, as docs/edge-defaults.md › Upstreams requires; createUpstreams fills unset
  * policy values from here. HTTP clients' own defaults either never time out (undici: 300 s) or retry too much.
  */
 export const UPSTREAM_DEFAULTS: UpstreamPolicy & { retry: RetrySettings } = Object.freeze({

@@ -10,7 +10,7 @@ const MAX_OPEN_MS = 600_000;
 
 /**
  * The variables: UPSTREAM_BREAKER_OPEN is how long an open circuit stays open before its one half-open probe
- * (EDGE-DEFAULTS.md › Upstreams: 30 s when unset). Fault-injection tests and staging set it shorter.
+ * (docs/edge-defaults.md › Upstreams: 30 s when unset). Fault-injection tests and staging set it shorter.
  */
 export const upstreamEnvShape = {
   UPSTREAM_BREAKER_OPEN: durationSchema

@@ -2,7 +2,7 @@
 import type { Dispatcher } from 'undici';
 import type { Readable } from 'node:stream';
 
-/** Per-upstream resilience settings; every value has an EDGE-DEFAULTS.md default. */
+/** Per-upstream resilience settings; every value has an docs/edge-defaults.md default. */
 export interface UpstreamPolicy {
   /** TCP connect timeout, ms (default 1500). */
   connectTimeoutMs: number;

@@ -62,7 +62,7 @@ export function resolvePolicy(name: string, overrides: UpstreamPolicyOverrides =
   if (policy.connections < 1 || policy.maxConcurrent < 1) throw new Error(`upstream ${name}: connections and maxConcurrent must be at least 1`);
   const { failureRatio, minimumCalls } = policy.breaker;
   if (!(failureRatio > 0 && failureRatio <= 1) || minimumCalls < 1) throw new Error(`upstream ${name}: breaker needs 0 < failureRatio ≤ 1 and minimumCalls ≥ 1`);
-  if (policy.retry.maxRetries > 2) throw new Error(`upstream ${name}: at most 2 retries (EDGE-DEFAULTS.md › Upstreams)`);
+  if (policy.retry.maxRetries > 2) throw new Error(`upstream ${name}: at most 2 retries (docs/edge-defaults.md › Upstreams)`);
   return policy;
 }
 

@@ -117,7 +117,7 @@ export function dependencyOrder<P extends PartShape>(parts: readonly P[]): P[] |
 export const composeSpecSchema = z
   .object({
     parts: z.array(composePartSchema).min(1).max(16),
-    /** Time reserved after the branches to build the answer, e.g. "50ms" (STYLE.md › Errors). */
+    /** Time reserved after the branches to build the answer, e.g. "50ms" (docs/style.md › Errors). */
     margin: durationSchema.default(50),
     /**
      * `order.consumerId`: once that required part answers, the field must equal the principal's subject, else the

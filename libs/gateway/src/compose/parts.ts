@@ -1,5 +1,5 @@
 /**
- * Composition parts (STYLE.md › Errors): run branches in parallel, a failed optional part becomes null plus an `_errors`
+ * Composition parts (docs/style.md › Errors): run branches in parallel, a failed optional part becomes null plus an `_errors`
  * entry, a failed required part fails the whole answer with its mapped status. Calling the backends is the caller's code.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
@@ -50,7 +50,7 @@ export async function optional<T>(part: string, fn: () => Promise<T>): Promise<T
   } catch (err) {
     const fault = partFault(err);
     collector.errors.push({ part, status: fault.status, title: fault.title });
-    // Handled here, so logged here (STYLE.md › Errors: log once, where it is handled).
+    // Handled here, so logged here (docs/style.md › Errors: log once, where it is handled).
     collector.log?.warn({ part, code: fault.code, detail: fault.detail, internal: fault.code === 'INTERNAL' ? err : undefined }, 'optional part failed');
     return null;
   }
@@ -79,7 +79,7 @@ export async function composeParts<T extends object>(build: () => Promise<T>, op
   return { ...body, _errors: collector.errors };
 }
 
-/** True for a composed body that lacks some parts; such answers must not be cached (EDGE-DEFAULTS.md › Caching). */
+/** True for a composed body that lacks some parts; such answers must not be cached (docs/edge-defaults.md › Caching). */
 export function isPartial(body: unknown): boolean {
   return typeof body === 'object' && body !== null && Array.isArray((body as { _errors?: unknown })._errors) && (body as { _errors: unknown[] })._errors.length > 0;
 }

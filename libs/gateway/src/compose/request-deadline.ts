@@ -11,7 +11,7 @@ export function clientGoneSignal(ctx: EdgeContext): AbortSignal {
     controller.abort(new UpstreamAbort('client'));
     return controller.signal;
   }
-  // A response 'close' before it finished means the socket went away (EDGE-DEFAULTS.md: abort every upstream call).
+  // A response 'close' before it finished means the socket went away (docs/edge-defaults.md: abort every upstream call).
   res.once('close', () => {
     if (!res.writableFinished) controller.abort(new UpstreamAbort('client'));
   });

@@ -32,7 +32,7 @@ export interface GrpcUpstreamPolicy {
 export type GrpcPolicyOverrides = Partial<Omit<GrpcUpstreamPolicy, 'breaker' | 'retry'>> & { breaker?: Partial<BreakerSettings>; retry?: Partial<RetrySettings> };
 
 /**
- * The defaults: resilience exactly as HTTP upstreams (EDGE-DEFAULTS.md › Upstreams). grpc-js's own reconnect backoff
+ * The defaults: resilience exactly as HTTP upstreams (docs/edge-defaults.md › Upstreams). grpc-js's own reconnect backoff
  * (1 s growing to 120 s) would keep a restarted backend unused for up to two minutes; 5 s at most suits a gateway.
  */
 export const GRPC_DEFAULTS: Readonly<GrpcUpstreamPolicy> = Object.freeze({
@@ -61,7 +61,7 @@ export function resolveGrpcPolicy(name: string, overrides: GrpcPolicyOverrides =
   if (policy.maxConcurrent < 1) throw new Error(`grpc upstream ${name}: maxConcurrent must be at least 1`);
   const { failureRatio, minimumCalls } = policy.breaker;
   if (!(failureRatio > 0 && failureRatio <= 1) || minimumCalls < 1) throw new Error(`grpc upstream ${name}: breaker needs 0 < failureRatio ≤ 1 and minimumCalls ≥ 1`);
-  if (policy.retry.maxRetries > 2) throw new Error(`grpc upstream ${name}: at most 2 retries (EDGE-DEFAULTS.md › Upstreams)`);
+  if (policy.retry.maxRetries > 2) throw new Error(`grpc upstream ${name}: at most 2 retries (docs/edge-defaults.md › Upstreams)`);
   return policy;
 }
 

@@ -32,7 +32,7 @@ export function grpcRoute(route: RouteDefinition, deps: GrpcRouteDeps): Middlewa
   const upstream = deps.upstreamFor(addressVariable(spec.upstream));
   const method = deps.registry.method(spec.service, spec.method);
   const plan = compileRequestPlan(spec.request, method.requestType);
-  // EDGE-DEFAULTS.md › Upstreams: only idempotent reads are retried; the proto says which methods have no side effects.
+  // docs/edge-defaults.md › Upstreams: only idempotent reads are retried; the proto says which methods have no side effects.
   const retries = method.idempotent ? route.policy.retries : 0;
   const limit = bodyLimitOf(route, deps.defaultBodyLimit);
   const added = route.headers.add;

@@ -34,7 +34,7 @@ export class WsConnection implements FeedSubscriber, LiveConnection {
 
   constructor(
     private readonly settings: WsSettings,
-    /** Token expiry, epoch ms: the socket is closed with 1008 then (EDGE-DEFAULTS.md "WebSocket"). */
+    /** Token expiry, epoch ms: the socket is closed with 1008 then (docs/edge-defaults.md "WebSocket"). */
     private readonly expiresAtMs: number | undefined,
   ) {
     this.ended = new Promise((resolve) => (this.resolveEnded = resolve));
@@ -78,7 +78,7 @@ export class WsConnection implements FeedSubscriber, LiveConnection {
     const ws = this.ws;
     if (!ws || ws.readyState !== WebSocket.OPEN) return;
     if (!this.alive) {
-      // No pong since the last ping: the peer is gone or wedged (EDGE-DEFAULTS.md: close idle sockets).
+      // No pong since the last ping: the peer is gone or wedged (docs/edge-defaults.md: close idle sockets).
       this.closeCode ??= CLOSE.ABNORMAL;
       ws.terminate();
       return;

@@ -16,7 +16,7 @@ export interface LiveConnection {
   readonly ended: Promise<void>;
 }
 
-/** Connection caps (EDGE-DEFAULTS.md "WebSocket": sockets per principal and per process). */
+/** Connection caps (docs/edge-defaults.md "WebSocket": sockets per principal and per process). */
 export interface ConnectionLimits {
   perPrincipal: number;
   perProcess: number;

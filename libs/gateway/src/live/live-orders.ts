@@ -2,7 +2,7 @@
  * liveOrders: `GET /orders/:orderId/live` as a WebSocket (and, through live-http.ts, as SSE). The upgrade is
  * authenticated with the BFF's JWT rules, checked against the Origin allow-list, the order's owner and the connection
  * limits, and refused as problem+json before it completes; then every event of the order is pushed as one JSON text
- * message. Heartbeats, slow consumers (1013), token expiry (1008) and shutdown (1001) follow EDGE-DEFAULTS.md "WebSocket".
+ * message. Heartbeats, slow consumers (1013), token expiry (1008) and shutdown (1001) follow docs/edge-defaults.md "WebSocket".
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';

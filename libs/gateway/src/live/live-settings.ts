@@ -1,4 +1,4 @@
-/** The live module's options and defaults (EDGE-DEFAULTS.md "WebSocket"); the defaults are what production gets. */
+/** The live module's options and defaults (docs/edge-defaults.md "WebSocket"); the defaults are what production gets. */
 import type { Authenticator, EdgeLogger, EdgeMetrics, Principal } from '@portico/edge';
 import type { OrderEventSource } from './order-event-source';
 import type { TicketStore } from './tickets';

@@ -6,7 +6,7 @@
 // RFC 9110 §7.6.1 plus the legacy names RFC 7230 §6.1 and proxies still send.
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-connection', 'http2-settings']);
 
-// Identity and routing hints only the gateway may set (EDGE-DEFAULTS.md "Paths and headers"); forwarded-headers.ts rebuilds the legitimate ones.
+// Identity and routing hints only the gateway may set (docs/edge-defaults.md "Paths and headers"); forwarded-headers.ts rebuilds the legitimate ones.
 const CLIENT_IDENTITY = new Set([
   'x-user-id',
   'x-user',

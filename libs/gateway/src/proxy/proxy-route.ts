@@ -47,7 +47,7 @@ export function proxyRoute(route: RouteDefinition, deps: ProxyDeps): Middleware<
     }
     const limiter = body instanceof BodyLimiter ? body : undefined;
 
-    // EDGE-DEFAULTS.md: when the client goes away, the upstream call made for it is aborted.
+    // docs/edge-defaults.md: when the client goes away, the upstream call made for it is aborted.
     const controller = new AbortController();
     const onClose = (): void => {
       if (!ctx.res.writableFinished) controller.abort();

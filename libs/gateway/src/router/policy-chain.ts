@@ -1,5 +1,5 @@
 /**
- * Builds a route's edge slices in the order STYLE.md fixes: authenticate → authorize → rateLimit → cache, once per
+ * Builds a route's edge slices in the order docs/style.md fixes: authenticate → authorize → rateLimit → cache, once per
  * routing-map version from the route's validated policy. What each slice does is its @portico/edge module's business.
  */
 import type { Middleware } from 'koa';

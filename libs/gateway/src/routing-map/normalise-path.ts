@@ -1,6 +1,6 @@
 /**
  * The one path normalisation Portico uses for routing, authorization, rate-limit keys, cache keys and forwarding
- * (EDGE-DEFAULTS.md "Paths and headers"). Building the upstream path from a template is path-template.ts's job.
+ * (docs/edge-defaults.md "Paths and headers"). Building the upstream path from a template is path-template.ts's job.
  */
 import { EdgeError } from '@portico/edge';
 

@@ -91,9 +91,9 @@ export const routePolicySchema = z
     ...authPolicyShape,
     rateLimit: rateLimitPolicySchema.optional(),
     cache: cachePolicySchema.optional(),
-    /** Route deadline shared by every try and branch (EDGE-DEFAULTS.md: 5 s). */
+    /** Route deadline shared by every try and branch (docs/edge-defaults.md: 5 s). */
     timeout: durationSchema.refine((ms) => ms > 0 && ms <= 600_000, 'expected a duration between 1ms and 10m').default(5_000),
-    /** At most 2 (EDGE-DEFAULTS.md); the default is 2 for GET/HEAD/OPTIONS and 0 otherwise. */
+    /** At most 2 (docs/edge-defaults.md); the default is 2 for GET/HEAD/OPTIONS and 0 otherwise. */
     retries: z.number().int().min(0).max(2, 'expected at most 2 retries').optional(),
     /** Largest request body; absent means MAX_BODY_SIZE (1 MiB by default). */
     bodyLimit: sizeSchema.optional(),

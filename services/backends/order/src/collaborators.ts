@@ -13,7 +13,7 @@ export interface CollaboratorUrls {
 
 /** JSON over HTTP to one of the collaborators; a missing resource resolves to undefined. */
 export class Collaborators {
-  // keepAliveTimeout below a Node server's 5 s so a reused socket never races its close (EDGE-DEFAULTS.md).
+  // keepAliveTimeout below a Node server's 5 s so a reused socket never races its close (docs/edge-defaults.md).
   private readonly agent = new Agent({ connect: { timeout: 1000 }, headersTimeout: 2000, bodyTimeout: 2000, keepAliveTimeout: 4000 });
 
   constructor(private readonly urls: CollaboratorUrls) {}

@@ -8,7 +8,7 @@ import { composeParts, dependent, optional, requestDeadline, required, selectFie
 import type { Backends, Call } from '../clients';
 import { ORDER_SUMMARY_FIELDS, orderSummary } from '../views/order-summary';
 
-// Time kept back from the route deadline to build and send the answer (STYLE.md › Errors).
+// Time kept back from the route deadline to build and send the answer (docs/style.md › Errors).
 const MARGIN_MS = 50;
 const KNOWN: KnownFields = Object.fromEntries(ORDER_SUMMARY_FIELDS.map((field) => [field, null]));
 

@@ -20,7 +20,7 @@ import {
   type OrderParts,
 } from '../views/order-details';
 
-// Time kept back from the route deadline to map and send the answer (STYLE.md › Errors).
+// Time kept back from the route deadline to map and send the answer (docs/style.md › Errors).
 const MARGIN_MS = 50;
 
 /** The strong validator of a representation: a SHA-256 of its JSON (RFC 9110 §8.8.3). */
