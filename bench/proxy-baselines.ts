@@ -1,13 +1,15 @@
 /**
- * Reverse-proxy baselines: the bare upstream, nginx, a minimal node:http + undici Pool proxy, and Koa + koa-proxies,
- * loaded with wrk in interleaved rounds. Writes docs/benchmarks/proxy-baselines.{md,svg,json}.
+ * Reverse-proxy baselines: the bare upstream, nginx, a minimal node:http + undici Pool proxy, Koa + koa-proxies and the
+ * Portico proxied route (createBff), loaded with wrk in interleaved rounds; checks issue 3's goals for the Portico route
+ * against nginx. Writes docs/benchmarks/proxy-baselines.{md,svg,json}.
  */
 import { UPSTREAM_BODY } from './lib/upstream';
 import { checkAnswers } from './lib/check';
 import { startNginx } from './lib/nginx';
 import { nodeTs, startProcess, type BenchProcess } from './lib/processes';
 import { barChartSvg, benchSettings, fmt, machineInfo, markdownTable, writeSection } from './lib/report';
-import { medianRatio, runRounds, widestSpreadPercent, type Scenario } from './lib/rounds';
+import { goalLines, type Goal } from './lib/goals';
+import { medianRatio, runRounds, widestSpreadPercent, type Scenario, type ScenarioResult } from './lib/rounds';
 import { wrkArgs } from './lib/wrk';
 import { freePort } from '../libs/testing/src/ports';
 
@@ -23,10 +25,18 @@ interface ProxyScenario {
 
 const portOf = (p: BenchProcess) => Number(p.info.port);
 
-/**
- * Every scenario of this report, in one place. The Portico proxied route (createBff + a routes.yaml with one proxied
- * route, no policy) joins this list once libs/gateway's proxyRoute lands: add it here and nowhere else.
- */
+/** The routing map of the Portico scenario: one proxied GET route, no auth, no rate limit, no cache. */
+const PORTICO_ROUTES = `routes:
+  - id: get-order
+    method: GET
+    path: /orders/:orderId
+    upstream: \${UPSTREAM_URL}/orders/:orderId
+    policy: { auth: none }
+`;
+
+const PORTICO = 'Portico proxied route (routing map, no edge functions)';
+
+/** Every scenario of this report, in one place. */
 const SCENARIOS: ProxyScenario[] = [
   {
     name: 'upstream direct',
@@ -68,9 +78,49 @@ const SCENARIOS: ProxyScenario[] = [
       return { process, url: `http://127.0.0.1:${portOf(process)}/orders/1` };
     },
   },
+  {
+    name: PORTICO,
+    async start(upstreamUrl) {
+      const process = await startProcess({
+        name: 'portico-bff',
+        cpu: SUT_CPU,
+        command: nodeTs('bench/servers/portico-bff.ts'),
+        env: { UPSTREAM_URL: upstreamUrl, BENCH_ROUTES: PORTICO_ROUTES },
+        timeoutMs: 60_000,
+      });
+      return { process, url: `http://127.0.0.1:${portOf(process)}/orders/1` };
+    },
+  },
 ];
 
 const NGINX = 'nginx, keep-alive upstream';
+
+/** Issue 3's goals for the Portico proxied route, judged on medians of per-round ratios against nginx. */
+function porticoGoals(results: ScenarioResult[]): Goal[] {
+  const portico = results.find((r) => r.name === PORTICO);
+  const nginx = results.find((r) => r.name === NGINX);
+  if (!portico || !nginx) return [];
+  const rate = medianRatio(portico, nginx, (s) => s.reqPerSec) ?? NaN;
+  const cpu = medianRatio(portico, nginx, (s) => s.cpuUsPerReq) ?? NaN;
+  const p99 = medianRatio(portico, nginx, (s) => s.p99Ms) ?? NaN;
+  return [
+    {
+      goal: "Portico proxied route: ≥ 40% of nginx's req/s at c=50",
+      measured: `${fmt(rate * 100)}% (${fmt(portico.median.reqPerSec)} vs ${fmt(nginx.median.reqPerSec)} req/s)`,
+      pass: rate >= 0.4,
+    },
+    {
+      goal: "Portico proxied route: ≤ 4× nginx's CPU per request",
+      measured: `${fmt(cpu, 2)}× (${fmt(portico.median.cpuUsPerReq, 1)} vs ${fmt(nginx.median.cpuUsPerReq, 1)} µs/req)`,
+      pass: cpu <= 4,
+    },
+    {
+      goal: "Portico proxied route: p99 ≤ 2× nginx's p99 at c=50",
+      measured: `${fmt(p99, 2)}× (${fmt(portico.median.p99Ms, 2)} vs ${fmt(nginx.median.p99Ms, 2)} ms)`,
+      pass: p99 <= 2,
+    },
+  ];
+}
 
 async function main(): Promise<void> {
   const settings = benchSettings();
@@ -103,6 +153,7 @@ async function main(): Promise<void> {
         fmt(r.errors),
       ];
     });
+    const goals = porticoGoals(results);
     const machine = machineInfo();
     const steal = Math.max(...results.flatMap((r) => r.samples.map((s) => s.stealPercent)));
     const command = `taskset ${wrkArgs({ url: '<url>', connections: CONNECTIONS, durationS: settings.durationS }).join(' ')}`;
@@ -116,6 +167,13 @@ async function main(): Promise<void> {
       markdownTable(['scenario', 'req/s', '% of nginx req/s', 'p50 ms', 'p99 ms', 'CPU µs/req', 'CPU × nginx', 'RSS MiB idle / after / peak', 'errors'], rows),
       '',
       'nginx is capped by the shared cpu0 (wrk and the upstream), so "% of nginx req/s" flatters Node proxies: compare CPU per request.',
+      `The Portico row is one BFF process built by createBff (the compiled @portico/gateway) from a routing map with one proxied GET route ` +
+        '(`policy: { auth: none }`: no rate limit, no cache), so it pays the edge app (request id, access log serialised then dropped, ' +
+        'problem+json, metrics, /livez /readyz), the router and the streaming proxy, but no auth or rate-limit work.',
+      '',
+      "Issue 3's goals for the Portico proxied route (medians of per-round ratios against nginx):",
+      '',
+      ...goalLines(goals),
       '',
       '![reverse-proxy baselines](benchmarks/proxy-baselines.svg)',
       '',
@@ -124,7 +182,7 @@ async function main(): Promise<void> {
       'Reverse-proxy baselines, c=50',
       results.map((r) => ({ label: r.name, reqPerSec: r.median.reqPerSec, p99Ms: r.median.p99Ms })),
     );
-    writeSection('proxy-baselines', { markdown, svg, json: { machine, settings, command, results } });
+    writeSection('proxy-baselines', { markdown, svg, json: { machine, settings, command, goals, results } });
     console.log(markdown);
   } finally {
     for (const p of started.reverse()) await p.stop();

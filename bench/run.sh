@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ALL_SUITES="proxy-baselines composition-clients jwt-verify telemetry-overhead edge-stack ws-fanout grpc-vs-rest"
+ALL_SUITES="proxy-baselines composition-clients portico-composition jwt-verify telemetry-overhead edge-stack ws-fanout grpc-vs-rest bff-order-details bff-startup"
 SUITES=${BENCH_SUITES:-$ALL_SUITES}
 SUITE_TIMEOUT=${BENCH_SUITE_TIMEOUT:-900}
 export BENCH_DURATION=${BENCH_DURATION:-8} BENCH_ROUNDS=${BENCH_ROUNDS:-3} BENCH_WARMUP=${BENCH_WARMUP:-5}
@@ -47,5 +47,6 @@ for suite in $SUITES; do
   fi
 done
 # Every suite's latest section goes in, so running one suite refreshes its section and keeps the others.
-npx tsx bench/lib/assemble.ts $ALL_SUITES
+# The soak (`make soak`) is not run here, but its latest section stays in the report.
+npx tsx bench/lib/assemble.ts $ALL_SUITES soak
 exit $status

@@ -1,9 +1,11 @@
 /**
- * Rebuilds docs/benchmarks.md: a header naming the machine and the commands, then each suite's section from
- * docs/benchmarks/<suite>.md in the order given on the command line (suites that wrote nothing are left out).
+ * Rebuilds docs/benchmarks.md: a header naming the machine and the commands, the goals table (goals.ts, from the
+ * suites' JSON), then each suite's section from docs/benchmarks/<suite>.md in the order given on the command line
+ * (suites that wrote nothing are left out).
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { collectGoals, goalsMarkdown, suiteDate } from './goals';
 import { machineInfo, REPORT_DIR } from './report';
 
 function main(): void {
@@ -28,7 +30,11 @@ function main(): void {
     '',
   ].join('\n');
   const sections = present.map((suite) => readFileSync(join(REPORT_DIR, `${suite}.md`), 'utf8').trimEnd());
-  writeFileSync(join(REPORT_DIR, '..', 'benchmarks.md'), `${[header, ...sections].join('\n\n')}\n`);
+  const goals = goalsMarkdown(
+    collectGoals(REPORT_DIR, present),
+    Object.fromEntries(present.map((suite) => [suite, suiteDate(REPORT_DIR, suite)])),
+  );
+  writeFileSync(join(REPORT_DIR, '..', 'benchmarks.md'), `${[header, ...(goals ? [goals] : []), ...sections].join('\n\n')}\n`);
   console.log(`docs/benchmarks.md: ${present.length} section(s): ${present.join(', ') || 'none'}`);
 }
 
