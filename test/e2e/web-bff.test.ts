@@ -4,40 +4,16 @@
  * Needs `npx tsc -b` first.
  */
 import { expect } from 'chai';
-import jwt from 'jsonwebtoken';
 import { request } from 'undici';
+import jwt from 'jsonwebtoken';
 import WebSocket from 'ws';
 import { startFleet, type Fleet } from './support/fleet';
+import { BACKENDS, FAST_TIMINGS as TIMINGS, http, until, type Reply } from './support/http';
 
-const BACKENDS = ['consumer', 'restaurant', 'order', 'kitchen', 'delivery', 'accounting'];
 const NEW_ORDER = { restaurantId: 'r-1', lineItems: [{ menuItemId: 'm-101', quantity: 2 }, { menuItemId: 'm-103', quantity: 1 }], deliveryAddress: { street: '10 Main St', city: 'Oakland', zip: '94610' } };
-// Short simulated life cycle: APPROVED → … → PICKED_UP after 3 steps (750 ms), DELIVERED after 4.
-const TIMINGS = { ORDER_STEP_TIME: '250ms', KITCHEN_PREP_TIME: '500ms', DELIVERY_PICKUP_TIME: '750ms', DELIVERY_TRAVEL_TIME: '250ms', COURIER_LOCATION_EVERY: '100ms' };
 
-interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: Record<string, unknown>;
-}
 
-async function http(url: string, options: { method?: 'GET' | 'POST' | 'OPTIONS'; token?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<Reply> {
-  const headers: Record<string, string> = { ...options.headers };
-  if (options.token) headers.authorization = `Bearer ${options.token}`;
-  if (options.body !== undefined) headers['content-type'] = 'application/json';
-  const res = await request(url, { method: options.method ?? 'GET', headers, body: options.body === undefined ? undefined : JSON.stringify(options.body), headersTimeout: 10_000, bodyTimeout: 10_000 });
-  const text = await res.body.text();
-  return { status: res.statusCode, headers: res.headers, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
-}
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms: number): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('web-bff end to end (real backends and BFF processes)', function () {
   this.timeout(30_000);

@@ -10,8 +10,7 @@ import { request } from 'undici';
 import { generateApiKey, type ApiKeyRecord } from '@portico/edge';
 import type { Sample } from './load';
 
-/** The six sample backends, in fleet order. */
-export const BACKENDS = ['consumer', 'restaurant', 'order', 'kitchen', 'delivery', 'accounting'] as const;
+export { BACKENDS, until } from './http';
 
 /** The seeded consumers orders may be placed for. */
 export const CONSUMERS = ['c-1001', 'c-1002', 'c-1003'] as const;
@@ -36,17 +35,6 @@ export function writeApiKeys(count: number, owner: string, plan: string): { keys
   const file = join(mkdtempSync(join(tmpdir(), 'portico-resilience-')), 'api-keys.json');
   writeFileSync(file, JSON.stringify(issued.map((i) => i.record)));
   return { keys: issued.map((i) => i.key), records: issued.map((i) => i.record), file };
-}
-
-/** Polls `probe` every 25 ms until it returns a value, or throws `<what>: not within <ms> ms`. */
-export async function until<T>(what: string, probe: () => Promise<T | undefined>, ms: number): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 /** A one-off request on a fresh connection: its status and body, or the error code; never throws. */
