@@ -160,8 +160,8 @@ export class HttpUpstream implements Upstream {
     const controller = new AbortController();
     const arm = (waitMs: number): NodeJS.Timeout => {
       const limit = Math.min(perTry, waitMs);
-      const reason = limit < perTry ? new UpstreamAbort('deadline', budgetMs) : new UpstreamAbort('try-timeout', limit);
-      return setTimeout(() => controller.abort(reason), limit);
+      // The reason is built only when the timer fires: an Error captures a stack, and most tries never time out.
+      return setTimeout(() => controller.abort(limit < perTry ? new UpstreamAbort('deadline', budgetMs) : new UpstreamAbort('try-timeout', limit)), limit);
     };
     // A streamed upload may take longer to send than an answer may take to start: until its last byte is read only
     // the route deadline applies, and the per-try wait for the answer starts from there.
