@@ -6,6 +6,8 @@ export type { TestKeys, TestKey, TestJwk, SignOptions, JwksServer } from './cred
 export { testRedisUrl, uniquePrefix, requireRedis, cleanupPrefix, startDedicatedRedis } from './redis';
 export type { DedicatedRedis, ScanUnlinkClient } from './redis';
 export { freePort } from './ports';
+export { fakeOrderService, fakeRestaurantService, problemAnswer } from './ftgo-fakes';
+export type { FakeOrder } from './ftgo-fakes';
 export { startMockGrpc, grpcStatus } from './mock-grpc';
 export type { MockGrpc, MockGrpcHandler, MockGrpcRoute, RecordedGrpcCall, GrpcCode } from './mock-grpc';
 // mock upstreams, credentials and redis helpers (testing-kit owner: keep this marker line)

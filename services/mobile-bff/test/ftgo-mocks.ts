@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { hs256Token, startBff, startMockGrpc, startMockUpstream, type MockGrpc, type MockUpstream, type RecordedRequest, type StartedBff } from '@portico/testing';
+import { fakeOrderService, fakeRestaurantService, hs256Token, startBff, startMockGrpc, startMockUpstream, type MockGrpc, type MockUpstream, type StartedBff, type FakeOrder } from '@portico/testing';
 import { Backends, DELIVERY_SERVICE, GRPC_UPSTREAMS, UPSTREAMS } from '../src/clients';
 import { mobileHandlers } from '../src/handlers';
 import { PROTO_PATH } from '../src/mobile-bff';
@@ -19,16 +19,6 @@ export function token(sub: string, scope = 'orders:read orders:write'): string {
 
 /** The environment a BFF under test needs to verify those tokens. */
 export const JWT_ENV = { JWT_SECRET: SECRET, JWT_ISSUER: ISSUER, JWT_AUDIENCE: 'mobile' };
-
-export interface FakeOrder {
-  orderId: string;
-  consumerId: string;
-  restaurantId: string;
-  state: string;
-  lineItems: Array<{ menuItemId: string; quantity: number; name: string; price: number }>;
-  total: number;
-  currency: string;
-}
 
 /** The six mock backends and the orders the fake order service holds. */
 export interface FtgoMocks {
@@ -46,16 +36,8 @@ export interface FtgoMocks {
   stop(): Promise<void>;
 }
 
-function bodyOf(req: RecordedRequest): Record<string, unknown> {
-  return req.body.length ? (JSON.parse(req.body.toString('utf8')) as Record<string, unknown>) : {};
-}
-
-const problem = (status: number, detail: string) => ({ status, json: { type: 'about:blank', title: 'x', status, detail }, headers: { 'content-type': 'application/problem+json' } });
-
 /** Starts the mocks; `orders` seeds the fake order service. */
 export async function startFtgoMocks(): Promise<FtgoMocks> {
-  const orders = new Map<string, FakeOrder>();
-  let next = 1;
   const [order, restaurant, kitchen, deliveryEvents, accounting, consumer] = await Promise.all([
     startMockUpstream(),
     startMockUpstream(),
@@ -64,33 +46,8 @@ export async function startFtgoMocks(): Promise<FtgoMocks> {
     startMockUpstream(),
     startMockUpstream(),
   ]);
-  order.on('GET', '/orders', (req) => {
-    const consumerId = new URL(req.path, 'http://x').searchParams.get('consumerId');
-    return { json: { orders: [...orders.values()].filter((o) => o.consumerId === consumerId).reverse() } };
-  });
-  order.on('POST', '/orders', (req) => {
-    const input = bodyOf(req) as unknown as FakeOrder;
-    if (input.restaurantId === 'r-unknown') return problem(422, 'restaurantId: no restaurant r-unknown');
-    const lineItems = input.lineItems.map((l) => ({ ...l, name: `Dish ${l.menuItemId}`, price: 1250 }));
-    const created: FakeOrder = { ...input, orderId: `o-${next++}`, state: 'APPROVED', lineItems, total: lineItems.reduce((s, l) => s + l.price * l.quantity, 0), currency: 'USD' };
-    orders.set(created.orderId, created);
-    return { status: 201, json: created };
-  });
-  order.on('POST', '/orders/*', (req) => {
-    const found = orders.get(req.pathname.split('/')[2] ?? '');
-    if (!found) return problem(404, 'no order');
-    if (found.state === 'PICKED_UP' || found.state === 'DELIVERED') return problem(409, `an order that is ${found.state} can no longer be cancelled`);
-    found.state = 'CANCELLED';
-    return { json: found };
-  });
-  order.on('GET', '/orders/*', (req) => {
-    const found = orders.get(req.pathname.split('/')[2] ?? '');
-    return found ? { json: found } : problem(404, 'no order');
-  });
-  restaurant.on('GET', '/restaurants', { json: { restaurants: [{ restaurantId: 'r-1', name: 'Ajanta', cuisine: 'Indian', address: { street: '1 Curry Lane', city: 'Oakland', zip: '94611' }, openingHours: '11-22' }] } });
-  restaurant.on('GET', '/restaurants/*', (req) =>
-    req.pathname === '/restaurants/r-1' ? { json: { restaurantId: 'r-1', name: 'Ajanta', cuisine: 'Indian', currency: 'USD', menu: [{ menuItemId: 'm-101', name: 'Vindaloo', price: 1250 }] } } : problem(404, 'no restaurant'),
-  );
+  const orders = fakeOrderService(order);
+  fakeRestaurantService(restaurant);
   kitchen.on('GET', '/tickets/*', (req) => ({ json: { ticketId: `t-${req.pathname.split('/')[2]}`, state: 'ACCEPTED', readyBy: '2030-01-01T12:00:00.000Z' } }));
   // 2030-01-01T12:30:00Z as the gRPC message carries it: epoch milliseconds, an int64 decimal string.
   const delivery = await startMockGrpc(PROTO_PATH, {
