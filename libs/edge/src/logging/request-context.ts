@@ -31,9 +31,8 @@ export function requestContext(deps: RequestContextDeps): Middleware<EdgeState> 
     const started = performance.now();
     const incoming = ctx.get('x-request-id');
     const requestId = REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
-    ctx.state.requestId = requestId;
+    ctx.state = new RequestState(ctx.state, logger, requestId) as unknown as EdgeState;
     ctx.state.clientAddress = clientAddressFrom(ctx.req.socket.remoteAddress, ctx.req.headers['x-forwarded-for'], trustedProxyHops);
-    bindLazyLog(ctx, logger, requestId);
     // Set before next() so the id survives a failure: problem-middleware keeps X-Request-Id on error responses.
     ctx.set('X-Request-Id', requestId);
     // Captured now: the server span is active here, but maybe not in the 'finish' listener.
@@ -54,17 +53,27 @@ export function requestContext(deps: RequestContextDeps): Middleware<EdgeState> 
 }
 
 // Most requests never log beyond the access line, and pino's child() serialises its bindings (~1.3 µs): the child is
-// made on first read of ctx.state.log. Assigning ctx.state.log still replaces it, as for a plain field.
-function bindLazyLog(ctx: EdgeContext, logger: EdgeLogger, requestId: string): void {
-  let child: EdgeLogger | undefined;
-  Object.defineProperty(ctx.state, 'log', {
-    configurable: true,
-    enumerable: true,
-    get: () => (child ??= logger.child({ requestId })),
-    set: (value: EdgeLogger) => {
-      child = value;
-    },
-  });
+// made on first read of ctx.state.log, by a getter on the class (defining it per request on a plain object cost more
+// than the child it saves). Assigning ctx.state.log still replaces it, as for a plain field.
+class RequestState {
+  #child: EdgeLogger | undefined;
+  readonly #logger: EdgeLogger;
+  requestId: string;
+
+  constructor(earlier: object, logger: EdgeLogger, requestId: string) {
+    // Whatever was put on ctx.state before this middleware ran stays.
+    Object.assign(this, earlier);
+    this.#logger = logger;
+    this.requestId = requestId;
+  }
+
+  get log(): EdgeLogger {
+    return (this.#child ??= this.#logger.child({ requestId: this.requestId }));
+  }
+
+  set log(value: EdgeLogger) {
+    this.#child = value;
+  }
 }
 
 // The access line is built in accessLog from fixed fields that never hold headers or credentials, so the service

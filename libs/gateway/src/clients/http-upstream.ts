@@ -1,6 +1,7 @@
 /**
  * HttpUpstream: one backend behind a keep-alive undici Pool, a bulkhead, a circuit breaker and a retry budget.
- * dispatch() resolves at response headers; reading (or destroying) the body is the caller's job and frees the bulkhead slot.
+ * dispatch() resolves with a small answer read whole, or at response headers with a streamed body; reading (or
+ * destroying) a streamed body is the caller's job and frees the bulkhead slot.
  */
 import { Pool, type Dispatcher } from 'undici';
 import { Readable } from 'node:stream';
@@ -10,6 +11,7 @@ import { CircuitBreaker, type BreakerState, type BreakerTicket } from './breaker
 import { Bulkhead } from './bulkhead';
 import { RetryBudget, allowedRetries, backoffDelay, retryableError, retryableStatus, type RetrySettings } from './retry';
 import { UpstreamAbort, bulkheadFault, circuitOpenFault, faultClass, upstreamFault } from '../upstream-faults';
+import { UpstreamExchange, type UpstreamResponse } from './upstream-exchange';
 
 /** Per-upstream call metrics, typed structurally so any EdgeMetrics-like object fits. */
 export interface UpstreamMetrics {
@@ -79,7 +81,7 @@ export class HttpUpstream implements Upstream {
   }
 
   /** Sends the call through bulkhead → breaker → tries; see Upstream.dispatch. */
-  async dispatch(call: UpstreamCall): Promise<Dispatcher.ResponseData> {
+  async dispatch(call: UpstreamCall): Promise<UpstreamResponse> {
     const started = performance.now();
     let outcome: UpstreamOutcome = 'error';
     try {
@@ -101,8 +103,9 @@ export class HttpUpstream implements Upstream {
         }
         const res = await this.sendWithBreaker(call, ticket);
         outcome = res.statusCode >= 500 ? 'server_error' : res.statusCode >= 400 ? 'client_error' : 'ok';
-        // The slot is held until the body is consumed or destroyed: a streaming answer is still a call in flight.
-        res.body.once('end', release).once('close', release);
+        // A streamed answer holds the slot until its body is consumed or destroyed: it is still a call in flight.
+        if (res.buffered !== undefined) release();
+        else res.body.once('end', release).once('close', release);
         return res;
       } catch (err) {
         release();
@@ -117,7 +120,7 @@ export class HttpUpstream implements Upstream {
     }
   }
 
-  private async sendWithBreaker(call: UpstreamCall, ticket: BreakerTicket): Promise<Dispatcher.ResponseData> {
+  private async sendWithBreaker(call: UpstreamCall, ticket: BreakerTicket): Promise<UpstreamResponse> {
     let reached = false;
     try {
       const res = await this.tries(call, () => (reached = true));
@@ -131,7 +134,7 @@ export class HttpUpstream implements Upstream {
     }
   }
 
-  private async tries(call: UpstreamCall, onAttempt: () => void): Promise<Dispatcher.ResponseData> {
+  private async tries(call: UpstreamCall, onAttempt: () => void): Promise<UpstreamResponse> {
     const streamed = call.body instanceof Readable;
     const retries = allowedRetries(call.method, call.retries, streamed, this.policy.retry.maxRetries);
     const headers: Record<string, string | string[]> = { ...call.headers };
@@ -147,7 +150,7 @@ export class HttpUpstream implements Upstream {
         onAttempt();
         const res = await this.tryOnce(call, headers, remaining, budgetMs);
         if (!more || !retryableStatus(res.statusCode) || !this.budget.tryRetry()) return res;
-        res.body.dump().catch(() => {});
+        res.dump().catch(() => {});
       } catch (err) {
         if (!more || !retryableError(err) || !this.budget.tryRetry()) throw err;
       }
@@ -155,48 +158,37 @@ export class HttpUpstream implements Upstream {
     }
   }
 
-  private tryOnce(call: UpstreamCall, headers: Record<string, string | string[]>, remaining: number, budgetMs: number): Promise<Dispatcher.ResponseData> {
+  private tryOnce(call: UpstreamCall, headers: Record<string, string | string[]>, remaining: number, budgetMs: number): Promise<UpstreamResponse> {
     const perTry = Math.min(call.tryTimeoutMs ?? this.policy.headersTimeoutMs, this.policy.headersTimeoutMs);
-    const controller = new AbortController();
-    const arm = (waitMs: number): NodeJS.Timeout => {
-      const limit = Math.min(perTry, waitMs);
-      // The reason is built only when the timer fires: an Error captures a stack, and most tries never time out.
-      return setTimeout(() => controller.abort(limit < perTry ? new UpstreamAbort('deadline', budgetMs) : new UpstreamAbort('try-timeout', limit)), limit);
-    };
-    // A streamed upload may take longer to send than an answer may take to start: until its last byte is read only
-    // the route deadline applies, and the per-try wait for the answer starts from there.
-    const streamed = call.body instanceof Readable;
-    let timer = streamed ? setTimeout(() => controller.abort(new UpstreamAbort('deadline', budgetMs)), remaining) : arm(remaining);
-    if (streamed) {
-      (call.body as Readable).once('end', () => {
-        clearTimeout(timer);
-        timer = arm(Math.max(0, call.deadline - this.now()));
-      });
-    }
-    const onClient = () => controller.abort(new UpstreamAbort('client'));
-    call.signal?.addEventListener('abort', onClient, { once: true });
-    const detach = () => call.signal?.removeEventListener('abort', onClient);
-    return this.pool
-      .request({
+    const headersWithinMs = Math.min(perTry, remaining);
+    const signal = call.signal;
+    const onClient = (): void => exchange.abort(new UpstreamAbort('client'));
+    const exchange = new UpstreamExchange(
+      {
+        headersWithinMs,
+        headersReason: () => (headersWithinMs < perTry ? new UpstreamAbort('deadline', budgetMs) : new UpstreamAbort('try-timeout', headersWithinMs)),
+        deadlineFromNow: () => call.deadline - this.now(),
+        deadlineReason: () => new UpstreamAbort('deadline', budgetMs),
+        // A streamed upload may take longer to send than an answer may take to start: until its last byte is read only
+        // the route deadline applies, and the per-try wait for the answer starts from there.
+        upload: call.body instanceof Readable ? call.body : undefined,
+      },
+      this.policy.bufferBytes,
+      // The client signal keeps aborting a streamed body until it is consumed (docs/edge-defaults.md: client gone → abort).
+      () => signal?.removeEventListener('abort', onClient),
+    );
+    signal?.addEventListener('abort', onClient, { once: true });
+    this.pool.dispatch(
+      {
+        origin: this.origin,
         method: call.method as Dispatcher.HttpMethod,
         path: call.path,
         headers,
         body: call.body ?? null,
-        signal: controller.signal,
-      })
-      .then(
-        (res) => {
-          clearTimeout(timer);
-          // The client signal keeps aborting the body stream until it is consumed (docs/edge-defaults.md: client gone → abort).
-          res.body.once('close', detach);
-          return res;
-        },
-        (err: unknown) => {
-          clearTimeout(timer);
-          detach();
-          throw err;
-        },
-      );
+      },
+      exchange,
+    );
+    return exchange.promise;
   }
 
   private async backoff(attempt: number, call: UpstreamCall): Promise<void> {

@@ -7,4 +7,5 @@ export { RetryBudget, allowedRetries, backoffDelay, retryableStatus, retryableEr
 export { Deadline, DEFAULT_ROUTE_DEADLINE_MS } from './deadline';
 export { ServiceClient, UPSTREAM_DEFAULTS, type ServiceClientOptions, type ServiceCallOptions, type JsonReply } from './service-client';
 export { UpstreamClientError, forwardableProblem, readUpstreamJson, type ForwardedProblem } from './json-body';
+export { UpstreamResponse, UpstreamBody, type UpstreamHeaders } from './upstream-exchange';
 export { upstreamEnvShape, upstreamPolicyFromEnv, withSharedPolicy, type SharedUpstreamOverrides } from './upstream-env-policy';

@@ -2,22 +2,39 @@
  * Reading an upstream JSON body within a size cap and the deadline, and the typed error for an upstream 4xx with
  * the one decision on what of a backend's problem detail may reach the client. Transport faults are upstream-faults' job.
  */
-import type { Dispatcher } from 'undici';
 import { EdgeError, type ErrorCode } from '@portico/edge';
 import type { Deadline } from './deadline';
 import { UpstreamAbort, serviceLabel } from '../upstream-faults';
+import type { UpstreamResponse } from './upstream-exchange';
 
 /**
  * Reads and parses a JSON body: larger than `maxBytes`, not JSON, or stalled past the deadline → EdgeError (502/504).
  * An empty body is null. With `lenient`, a non-JSON body is undefined instead of an error (for 4xx problem bodies).
  */
-export async function readUpstreamJson(res: Dispatcher.ResponseData, maxBytes: number, deadline: Deadline, name: string, lenient: boolean): Promise<unknown> {
+export async function readUpstreamJson(res: UpstreamResponse, maxBytes: number, deadline: Deadline, name: string, lenient: boolean): Promise<unknown> {
   const label = serviceLabel(name);
   const declared = Number(res.headers['content-length']);
   if (Number.isFinite(declared) && declared > maxBytes) {
-    res.body.destroy();
+    res.destroy();
     throw new EdgeError('UPSTREAM_BAD_RESPONSE', { detail: `${label}: response larger than ${maxBytes} bytes` });
   }
+  const text = res.buffered ? res.buffered.toString('utf8') : await readCapped(res, maxBytes, deadline, label);
+  if (text.length === 0) return null;
+  const type = String(res.headers['content-type'] ?? '');
+  if (!/^application\/([\w.+-]*\+)?json\b/i.test(type)) {
+    if (lenient) return undefined;
+    throw new EdgeError('UPSTREAM_BAD_RESPONSE', { detail: `${label}: expected a JSON response` });
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    if (lenient) return undefined;
+    throw new EdgeError('UPSTREAM_BAD_RESPONSE', { detail: `${label}: response is not valid JSON`, cause: err });
+  }
+}
+
+// A streamed body (no declared length, or one above the buffer size): read within the cap and the deadline.
+async function readCapped(res: UpstreamResponse, maxBytes: number, deadline: Deadline, label: string): Promise<string> {
   const budget = deadline.remaining();
   const timer = setTimeout(() => res.body.destroy(new UpstreamAbort('deadline', budget)), budget);
   const chunks: Buffer[] = [];
@@ -34,19 +51,7 @@ export async function readUpstreamJson(res: Dispatcher.ResponseData, maxBytes: n
   } finally {
     clearTimeout(timer);
   }
-  if (size === 0) return null;
-  const type = String(res.headers['content-type'] ?? '');
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (!/^application\/([\w.+-]*\+)?json\b/i.test(type)) {
-    if (lenient) return undefined;
-    throw new EdgeError('UPSTREAM_BAD_RESPONSE', { detail: `${label}: expected a JSON response` });
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (err) {
-    if (lenient) return undefined;
-    throw new EdgeError('UPSTREAM_BAD_RESPONSE', { detail: `${label}: response is not valid JSON`, cause: err });
-  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** What of a backend's problem body Portico forwards: a short detail and field-level validation errors, nothing else. */

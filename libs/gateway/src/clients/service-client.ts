@@ -20,6 +20,7 @@ export const UPSTREAM_DEFAULTS: UpstreamPolicy & { retry: RetrySettings } = Obje
   keepAliveTimeoutMs: 4000, // below a Node upstream's 5 s keep-alive
   connections: 128,
   maxConcurrent: 256, // bulkhead
+  bufferBytes: 64 * 1024, // answers up to this size (declared) are read whole, as nginx's default proxy buffers hold
   breaker: Object.freeze({ failureRatio: 0.5, minimumCalls: 20, windowMs: 10_000, openMs: 30_000 }),
   // At most 2 retries, only GET/HEAD/OPTIONS (PUT/DELETE when declared idempotent), only on connect errors, per-try
   // timeouts and 502/503/504 — never on 429 — with full-jitter backoff and a 20% retry budget per upstream.
@@ -120,11 +121,11 @@ export class ServiceClient {
     });
     const name = this.upstream.name;
     if (res.statusCode >= 500) {
-      res.body.dump().catch(() => {});
+      res.dump().catch(() => {});
       throw statusFault(res.statusCode, name) ?? new EdgeError('UPSTREAM_ERROR', { detail: `${serviceLabel(name)}: failed` });
     }
     if (res.statusCode === 404) {
-      res.body.dump().catch(() => {});
+      res.dump().catch(() => {});
       return null;
     }
     try {

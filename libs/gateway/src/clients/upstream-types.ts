@@ -1,6 +1,6 @@
 /** The contract between the proxy, service clients and the resilience layer: one Upstream per backend origin. Implementations live in upstreams.ts. */
-import type { Dispatcher } from 'undici';
 import type { Readable } from 'node:stream';
+import type { UpstreamResponse } from './upstream-exchange';
 
 /** Per-upstream resilience settings; every value has an docs/edge-defaults.md default. */
 export interface UpstreamPolicy {
@@ -16,9 +16,25 @@ export interface UpstreamPolicy {
   connections: number;
   /** Max concurrent in-flight calls (bulkhead, default 256); beyond → BULKHEAD_FULL. */
   maxConcurrent: number;
+  /**
+   * An answer whose declared Content-Length is at most this many bytes is read whole before dispatch resolves, so the
+   * client gets it in one write and a body that fails mid-way is still a clean 502/504 (default 64 KiB, the size of
+   * nginx's default proxy buffers). Larger or undeclared answers stream.
+   */
+  bufferBytes: number;
   breaker: { failureRatio: number; minimumCalls: number; windowMs: number; openMs: number };
   /** Retry cap, budget and backoff (defaults: 2 retries, 20% budget with a floor of 10 per 10 s, 25–250 ms full jitter). */
   retry?: { maxRetries: number; budgetRatio: number; budgetMinimum: number; budgetWindowMs: number; baseDelayMs: number; maxDelayMs: number };
+}
+
+/**
+ * What dispatch uses of an abort signal: an AbortSignal fits, and so does the proxy's ClientGone, which costs a
+ * listener instead of an AbortController per request.
+ */
+export interface CallSignal {
+  readonly aborted: boolean;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
 }
 
 /** One call to an upstream. */
@@ -32,7 +48,7 @@ export interface UpstreamCall {
   /** Absolute epoch-ms deadline shared by every try and branch. */
   deadline: number;
   /** Aborted when the client goes away. */
-  signal?: AbortSignal;
+  signal?: CallSignal;
   /** Retries allowed for this call (0 for a POST or a streamed body). */
   retries: number;
   /** For metrics and spans: the route id or client operation. */
@@ -48,11 +64,12 @@ export interface Upstream {
   /** `http://host:port`; never shown to clients. */
   readonly origin: string;
   /**
-   * Sends the call with timeouts, retries, breaker and bulkhead; resolves once response headers arrive.
+   * Sends the call with timeouts, retries, breaker and bulkhead; resolves with a small answer read whole, otherwise
+   * once response headers arrive (see UpstreamPolicy.bufferBytes).
    * Rejects with an EdgeError already mapped by upstream-faults (502/503/504). Upstream 5xx answers resolve
    * (the caller decides) but count as breaker failures; 4xx never do.
    */
-  dispatch(call: UpstreamCall): Promise<Dispatcher.ResponseData>;
+  dispatch(call: UpstreamCall): Promise<UpstreamResponse>;
   /** Breaker state for readiness and metrics. */
   readonly state: 'closed' | 'open' | 'half-open';
 }

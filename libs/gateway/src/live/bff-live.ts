@@ -36,15 +36,15 @@ export function orderOwnerFrom(upstreams: Upstreams, upstreamName = 'order'): (o
       operation: 'live-owner',
     });
     if (res.statusCode === 404) {
-      await res.body.dump();
+      await res.dump();
       return undefined;
     }
     const fault = statusFault(res.statusCode, upstreamName);
     if (fault || res.statusCode !== 200) {
-      await res.body.dump();
+      await res.dump();
       throw fault ?? new Error(`order service answered ${res.statusCode}`);
     }
-    const order = (await res.body.json()) as { consumerId?: unknown };
+    const order = (await res.json()) as { consumerId?: unknown };
     return typeof order.consumerId === 'string' ? order.consumerId : undefined;
   };
 }

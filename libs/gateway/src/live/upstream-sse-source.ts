@@ -83,7 +83,7 @@ export class UpstreamSseSource implements OrderEventSource {
           operation: 'live-events',
         });
         if (res.statusCode !== 200) {
-          await res.body.dump().catch(() => undefined);
+          await res.dump().catch(() => undefined);
           throw new Error(`${endpoint.upstream} answered ${res.statusCode}`);
         }
         failures = 0;

@@ -1,6 +1,6 @@
 /**
  * The terminal of an upstream route: streams the request body to `Upstream.dispatch()` and the answer back, never
- * parsing either. Timeouts, retries, breaker and pools are the Upstream's job; fault mapping is upstream-faults.ts's.
+ * parsing either (a small answer arrives whole, see UpstreamPolicy.bufferBytes, and is written in one piece). Timeouts, retries, breaker and pools are the Upstream's job; fault mapping is upstream-faults.ts's.
  */
 import type { Middleware } from 'koa';
 import { EdgeError, type EdgeContext, type EdgeState } from '@portico/edge';
@@ -9,6 +9,7 @@ import type { RouteDefinition, UpstreamTarget } from '../routing-map/load-routin
 import { buildPath } from '../routing-map/path-pattern';
 import { statusFault, upstreamFault } from '../upstream-faults';
 import { BodyLimiter, hasBody, limitedBody, payloadTooLarge } from './body-limit';
+import { ClientGone } from './client-gone';
 import { forwardingHeaders, principalHeaders } from './forwarded-headers';
 import { clientResponseHeaders, upstreamRequestHeaders } from './hop-by-hop';
 
@@ -48,11 +49,7 @@ export function proxyRoute(route: RouteDefinition, deps: ProxyDeps): Middleware<
     const limiter = body instanceof BodyLimiter ? body : undefined;
 
     // docs/edge-defaults.md: when the client goes away, the upstream call made for it is aborted.
-    const controller = new AbortController();
-    const onClose = (): void => {
-      if (!ctx.res.writableFinished) controller.abort();
-    };
-    ctx.res.once('close', onClose);
+    const clientGone = new ClientGone(ctx.res);
 
     let response: Awaited<ReturnType<Upstream['dispatch']>>;
     try {
@@ -62,7 +59,7 @@ export function proxyRoute(route: RouteDefinition, deps: ProxyDeps): Middleware<
         headers,
         body,
         deadline: ctx.state.deadline ?? Date.now() + timeout,
-        signal: controller.signal,
+        signal: clientGone,
         // A streamed body cannot be replayed, so it is sent once whatever the route allows.
         retries: limiter ? 0 : retries,
         operation: route.id,
@@ -72,23 +69,24 @@ export function proxyRoute(route: RouteDefinition, deps: ProxyDeps): Middleware<
       throw upstreamFault(err, upstream.name, timeout);
     }
     if (limiter?.exceeded) {
-      response.body.destroy();
+      response.destroy();
       throw payloadTooLarge(limit);
     }
     const fault = statusFault(response.statusCode, upstream.name);
     if (fault) {
       // Never the upstream's own error body: it may name hosts or carry a stack.
-      await response.body.dump().catch(() => undefined);
+      await response.dump().catch(() => undefined);
       throw withRetryAfter(fault, response.headers['retry-after']);
     }
     ctx.status = response.statusCode;
     for (const [name, value] of Object.entries(clientResponseHeaders(response.headers))) ctx.set(name, value);
     if (ctx.method === 'HEAD' || NO_CONTENT.has(response.statusCode)) {
-      await response.body.dump().catch(() => undefined);
+      await response.dump().catch(() => undefined);
       return;
     }
-    // Koa pipes the undici stream to the client and destroys it if the client goes away.
-    ctx.body = response.body;
+    // A buffered answer goes out with the status line in one write; Koa pipes a streamed one to the client and
+    // destroys it if the client goes away.
+    ctx.body = response.buffered ?? response.body;
   };
 }
 

@@ -49,14 +49,14 @@ describe('HttpUpstream.dispatch', () => {
       up.handler = (_req, res, hit) => (hit === 1 ? json(res, 503, { down: true }) : json(res, 200, { ok: true }));
       const res = await make().dispatch(call());
       expect(res.statusCode).to.equal(200);
-      expect(await res.body.json()).to.deep.equal({ ok: true });
+      expect(await res.json()).to.deep.equal({ ok: true });
       expect(up.hits).to.equal(2);
     });
 
     it('sends a POST exactly once, even on 503', async () => {
       up.handler = (_req, res) => json(res, 503, {});
       const res = await make().dispatch(call({ method: 'POST', body: '{"a":1}', headers: { 'content-type': 'application/json' }, retries: 2 }));
-      await res.body.dump();
+      await res.dump();
       expect(res.statusCode).to.equal(503);
       await sleep(50);
       expect(up.hits).to.equal(1);
@@ -65,7 +65,7 @@ describe('HttpUpstream.dispatch', () => {
     it('sends a streamed body once, whatever retries are asked for', async () => {
       up.handler = (_req, res) => json(res, 503, {});
       const res = await make().dispatch(call({ method: 'PUT', body: Readable.from([Buffer.from('{"a":1}')]), retries: 2 }));
-      await res.body.dump();
+      await res.dump();
       await sleep(50);
       expect(up.hits).to.equal(1);
     });
@@ -73,7 +73,7 @@ describe('HttpUpstream.dispatch', () => {
     it('retries at most twice', async () => {
       up.handler = (_req, res) => json(res, 502, {});
       const res = await make().dispatch(call({ retries: 5 }));
-      await res.body.dump();
+      await res.dump();
       expect(res.statusCode).to.equal(502);
       expect(up.hits).to.equal(3);
     });
@@ -82,7 +82,7 @@ describe('HttpUpstream.dispatch', () => {
       it(`does not retry ${status}`, async () => {
         up.handler = (_req, res) => json(res, status, {});
         const res = await make().dispatch(call());
-        await res.body.dump();
+        await res.dump();
         expect(res.statusCode).to.equal(status);
         expect(up.hits).to.equal(1);
       });
@@ -91,7 +91,7 @@ describe('HttpUpstream.dispatch', () => {
     it('caps retries with the retry budget under sustained failure', async () => {
       up.handler = (_req, res) => json(res, 503, {});
       const order = make({ retry: { budgetRatio: 0.2, budgetMinimum: 0, baseDelayMs: 1, maxDelayMs: 2 } });
-      for (let i = 0; i < 50; i++) await (await order.dispatch(call())).body.dump();
+      for (let i = 0; i < 50; i++) await (await order.dispatch(call())).dump();
       // Without a budget: 150 requests. With 20%: 50 first tries plus at most ~10 retries.
       expect(up.hits).to.be.within(50, 61);
     });
@@ -103,7 +103,7 @@ describe('HttpUpstream.dispatch', () => {
       };
       const started = Date.now();
       const res = await make().dispatch(call({ tryTimeoutMs: 100 }));
-      expect(await res.body.json()).to.deep.equal({ hit: 2 });
+      expect(await res.json()).to.deep.equal({ hit: 2 });
       expect(Date.now() - started).to.be.below(400);
     });
   });
@@ -134,7 +134,7 @@ describe('HttpUpstream.dispatch', () => {
         }
       }
       const res = await make().dispatch(call({ method: 'PUT', body: Readable.from(slowBody()), retries: 0, tryTimeoutMs: 150 }));
-      expect(await res.body.json()).to.deep.equal({ bytes: 6 * 1024 });
+      expect(await res.json()).to.deep.equal({ bytes: 6 * 1024 });
 
       up.handler = async (req, res) => {
         for await (const _chunk of req) void _chunk;
@@ -183,14 +183,14 @@ describe('HttpUpstream.dispatch', () => {
     it('does not open on one failure', async () => {
       up.handler = (_req, res) => json(res, 500, {});
       const order = make(small);
-      await (await order.dispatch(call())).body.dump();
+      await (await order.dispatch(call())).dump();
       expect(order.state).to.equal('closed');
     });
 
     it('opens at ≥ 50% failures over 20 calls, then fails fast with 503 CIRCUIT_OPEN without touching the upstream', async () => {
       up.handler = (_req, res, hit) => json(res, hit % 2 === 0 ? 500 : 200, {});
       const order = make(small);
-      for (let i = 0; i < 20; i++) await (await order.dispatch(call())).body.dump();
+      for (let i = 0; i < 20; i++) await (await order.dispatch(call())).dump();
       expect(order.state).to.equal('open');
       const hits = up.hits;
       const started = Date.now();
@@ -205,14 +205,14 @@ describe('HttpUpstream.dispatch', () => {
     it('does not count 4xx answers as failures', async () => {
       up.handler = (_req, res) => json(res, 404, {});
       const order = make(small);
-      for (let i = 0; i < 30; i++) await (await order.dispatch(call())).body.dump();
+      for (let i = 0; i < 30; i++) await (await order.dispatch(call())).dump();
       expect(order.state).to.equal('closed');
     });
 
     it('half-opens after openMs with one probe, refusing others meanwhile, and closes when it succeeds', async () => {
       up.handler = (_req, res) => json(res, 500, {});
       const order = make(small);
-      for (let i = 0; i < 20; i++) await (await order.dispatch(call())).body.dump();
+      for (let i = 0; i < 20; i++) await (await order.dispatch(call())).dump();
       expect(order.state).to.equal('open');
       await sleep(170);
       expect(order.state).to.equal('half-open');
@@ -224,7 +224,7 @@ describe('HttpUpstream.dispatch', () => {
       const probe = order.dispatch(call());
       const second = await failure(order.dispatch(call()));
       expect(second.code).to.equal('CIRCUIT_OPEN');
-      await (await probe).body.dump();
+      await (await probe).dump();
       expect(up.hits).to.equal(hits + 1);
       expect(order.state).to.equal('closed');
     });
@@ -253,10 +253,10 @@ describe('HttpUpstream.dispatch', () => {
       const err = await failure(order.dispatch(call()));
       expect(err).to.include({ code: 'BULKHEAD_FULL', status: 503 });
       expect(err.headers['Retry-After']).to.equal('1');
-      await (await a).body.json();
-      await (await b).body.json();
+      await (await a).json();
+      await (await b).json();
       const res = await order.dispatch(call());
-      await res.body.dump();
+      await res.dump();
       expect(res.statusCode).to.equal(200);
       expect(up.hits).to.equal(3);
     });
@@ -290,7 +290,7 @@ describe('HttpUpstream.dispatch', () => {
       const res = await make().dispatch(call({ signal: client.signal }));
       const closed = up.nextEarlyClose();
       client.abort();
-      const bodyErr = await res.body.text().then(
+      const bodyErr = await res.text().then(
         () => undefined,
         (e: unknown) => e,
       );
@@ -299,10 +299,75 @@ describe('HttpUpstream.dispatch', () => {
     });
   });
 
+  describe('buffered and streamed answers', () => {
+    it('reads an answer with a declared length up to bufferBytes whole before resolving, and frees its bulkhead slot', async () => {
+      const order = make({ maxConcurrent: 1 });
+      const res = await order.dispatch(call());
+      expect(res.buffered?.toString()).to.equal('{"ok":true}');
+      // Nothing was read from the answer, yet its slot is free: the body is already complete.
+      const next = await order.dispatch(call());
+      expect(await next.json()).to.deep.equal({ ok: true });
+      expect(await res.text()).to.equal('{"ok":true}');
+    });
+
+    it('streams an answer larger than bufferBytes, resolving at its headers', async () => {
+      let finish = (): void => undefined;
+      up.handler = (_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '20' });
+        res.write('0123456789');
+        finish = () => res.end('abcdefghij');
+      };
+      const res = await make({ bufferBytes: 16 }).dispatch(call());
+      expect(res.buffered).to.equal(undefined);
+      const text = res.text();
+      finish();
+      expect(await text).to.equal('0123456789abcdefghij');
+    });
+
+    it('streams an answer without a declared length', async () => {
+      up.handler = (_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.end('chunked');
+      };
+      const res = await make().dispatch(call());
+      expect(res.buffered).to.equal(undefined);
+      expect(await res.text()).to.equal('chunked');
+    });
+
+    it('answers 504 DEADLINE_EXCEEDED when a buffered body stalls past the route deadline, and closes the socket', async () => {
+      up.handler = (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '10' });
+        res.write('[1,');
+      };
+      const closed = up.nextEarlyClose();
+      const started = Date.now();
+      const err = await failure(make().dispatch(call({ deadline: Date.now() + 300 })));
+      expect(err).to.include({ code: 'DEADLINE_EXCEEDED', status: 504 });
+      expect(Date.now() - started).to.be.within(250, 1500);
+      await closed;
+    });
+
+    it('stops waiting for a call queued behind a full pool when the client goes away', async () => {
+      up.handler = async (_req, res) => {
+        await sleep(500);
+        json(res, 200, {});
+      };
+      const order = make({ connections: 1 });
+      const first = order.dispatch(call());
+      const client = new AbortController();
+      const queued = failure(order.dispatch(call({ signal: client.signal })));
+      setTimeout(() => client.abort(), 50);
+      const started = Date.now();
+      expect((await queued).code).to.equal('CLIENT_CLOSED_REQUEST');
+      expect(Date.now() - started).to.be.below(400);
+      expect((await first).statusCode).to.equal(200);
+    });
+  });
+
   describe('pool and headers', () => {
     it('reuses keep-alive connections for sequential calls', async () => {
       const order = make();
-      for (let i = 0; i < 10; i++) await (await order.dispatch(call())).body.dump();
+      for (let i = 0; i < 10; i++) await (await order.dispatch(call())).dump();
       expect(up.hits).to.equal(10);
       // undici may open a second socket while the first finishes its response; never one per call.
       expect(up.sockets).to.be.within(1, 2);
@@ -310,14 +375,14 @@ describe('HttpUpstream.dispatch', () => {
 
     it('adds trace-context headers through injectHeaders', async () => {
       const order = make({}, { injectHeaders: (h) => void (h.traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01') });
-      await (await order.dispatch(call({ headers: { 'x-request-id': 'r1' } }))).body.dump();
+      await (await order.dispatch(call({ headers: { 'x-request-id': 'r1' } }))).dump();
       expect(up.seen[0]?.traceparent).to.equal('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
       expect(up.seen[0]?.['x-request-id']).to.equal('r1');
     });
 
     it('records one metric per dispatch with upstream, operation, outcome and seconds', async () => {
       up.handler = (_req, res) => json(res, 404, {});
-      await (await make().dispatch(call())).body.dump();
+      await (await make().dispatch(call())).dump();
       expect(recorded).to.have.length(1);
       const [name, operation, outcome, seconds] = recorded[0]!;
       expect([name, operation, outcome]).to.deep.equal(['order', 'get-order', 'client_error']);
