@@ -167,6 +167,7 @@ export class HttpUpstream implements Upstream {
       {
         headersWithinMs,
         headersReason: () => (headersWithinMs < perTry ? new UpstreamAbort('deadline', budgetMs) : new UpstreamAbort('try-timeout', headersWithinMs)),
+        headersAtDeadline: headersWithinMs === remaining,
         deadlineFromNow: () => call.deadline - this.now(),
         deadlineReason: () => new UpstreamAbort('deadline', budgetMs),
         // A streamed upload may take longer to send than an answer may take to start: until its last byte is read only

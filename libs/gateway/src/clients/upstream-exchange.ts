@@ -139,6 +139,8 @@ export interface ExchangeTimers {
   headersWithinMs: number;
   /** The reason a late answer is aborted with. */
   headersReason: () => UpstreamAbort;
+  /** True when the headers wait already ends at the route deadline, so the same timer also bounds a buffered body. */
+  headersAtDeadline: boolean;
   /** ms until the route deadline, measured when the headers arrive: a buffered body must be complete by then. */
   deadlineFromNow: () => number;
   /** The reason a body still incomplete at the deadline is aborted with. */
@@ -159,6 +161,8 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   private controller: Dispatcher.DispatchController | undefined;
   private pendingAbort: Error | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private timerAtDeadline = false;
+  private timerReason: () => UpstreamAbort = () => new UpstreamAbort('deadline');
   private statusCode = 0;
   private headers: UpstreamHeaders = {};
   private chunks: Buffer[] | undefined;
@@ -175,12 +179,13 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     });
     if (timers.upload) {
       // The route deadline alone bounds the upload; the wait for the answer starts when its last byte is read.
-      this.arm(timers.deadlineFromNow(), timers.deadlineReason);
+      this.arm(timers.deadlineFromNow(), timers.deadlineReason, true);
       timers.upload.once('end', () => {
-        if (!this.settled) this.arm(Math.min(timers.headersWithinMs, timers.deadlineFromNow()), timers.headersReason);
+        const left = timers.deadlineFromNow();
+        if (!this.settled) this.arm(Math.min(timers.headersWithinMs, left), timers.headersReason, left <= timers.headersWithinMs);
       });
     } else {
-      this.arm(timers.headersWithinMs, timers.headersReason);
+      this.arm(timers.headersWithinMs, timers.headersReason, timers.headersAtDeadline);
     }
   }
 
@@ -201,17 +206,19 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[]>): void {
-    this.clearTimer();
     if (this.settled) return;
     this.statusCode = statusCode;
     this.headers = headers;
     const declared = Number(headers['content-length']);
     if (headers['content-length'] !== undefined && declared <= this.bufferLimit) {
       this.chunks = [];
-      // The headers came in time; the rest of a buffered body must arrive before the route deadline.
-      this.arm(this.timers.deadlineFromNow(), this.timers.deadlineReason);
+      // The headers came in time; the rest of a buffered body must arrive before the route deadline (usually the
+      // timer already running: a try's wait is the time left to the deadline unless a shorter per-try timeout is set).
+      if (this.timerAtDeadline) this.timerReason = this.timers.deadlineReason;
+      else this.arm(this.timers.deadlineFromNow(), this.timers.deadlineReason, true);
       return;
     }
+    this.clearTimer();
     const stream = new UpstreamBody();
     stream.attach(controller);
     stream.once('close', this.onFinished);
@@ -255,10 +262,12 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     this.reject(err);
   }
 
-  private arm(ms: number, reason: () => UpstreamAbort): void {
+  private arm(ms: number, reason: () => UpstreamAbort, atDeadline: boolean): void {
     this.clearTimer();
+    this.timerAtDeadline = atDeadline;
+    this.timerReason = reason;
     // The reason is built only when the timer fires: an Error captures a stack, and most tries never time out.
-    this.timer = setTimeout(() => this.abort(reason()), Math.max(0, ms));
+    this.timer = setTimeout(() => this.abort(this.timerReason()), Math.max(0, ms));
   }
 
   private clearTimer(): void {

@@ -45,6 +45,26 @@ export function connectionTokens(value: HeaderValue): Set<string> {
   return tokens;
 }
 
+const NO_TOKENS: ReadonlySet<string> = new Set();
+
+// Nearly every message says `Connection: keep-alive` (or `close`), which names no other header: no Set for those.
+function listedBy(value: HeaderValue): ReadonlySet<string> {
+  if (value === undefined) return NO_TOKENS;
+  if (typeof value === 'string') {
+    const plain = value.trim().toLowerCase();
+    if (plain === 'keep-alive' || plain === 'close') return NO_TOKENS;
+  }
+  return connectionTokens(value);
+}
+
+// Both prefix lists start with "x-" or "proxy-": one character test spares the list walk for every other name.
+function hasPrefix(name: string, prefixes: readonly string[]): boolean {
+  const first = name.charCodeAt(0);
+  if (first !== 0x78 /* x */ && first !== 0x70 /* p */) return false;
+  for (const prefix of prefixes) if (name.startsWith(prefix)) return true;
+  return false;
+}
+
 /** True for a hop-by-hop header name (lower-case), including the names listed in that message's Connection header. */
 export function isHopByHop(name: string, listed: ReadonlySet<string>): boolean {
   return HOP_BY_HOP.has(name) || name.startsWith('proxy-') || listed.has(name);
@@ -52,7 +72,7 @@ export function isHopByHop(name: string, listed: ReadonlySet<string>): boolean {
 
 /** True for a client-sent header the gateway strips because only it may assert what the header says. */
 export function isClientIdentityHeader(name: string): boolean {
-  return CLIENT_IDENTITY.has(name) || CLIENT_IDENTITY_PREFIXES.some((prefix) => name.startsWith(prefix));
+  return CLIENT_IDENTITY.has(name) || hasPrefix(name, CLIENT_IDENTITY_PREFIXES);
 }
 
 /** True for a header a route's `headers.add`/`headers.remove` may not touch: the proxy owns it. */
@@ -66,11 +86,14 @@ export function upstreamRequestHeaders(
   incoming: Readonly<Record<string, HeaderValue>>,
   options: { forwardAuthorization: boolean; remove: readonly string[] },
 ): Record<string, string | string[]> {
-  const listed = connectionTokens(incoming.connection);
-  const removed = new Set(options.remove.map((name) => name.toLowerCase()));
+  const listed = listedBy(incoming.connection);
+  const remove = options.remove;
   const out: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(incoming)) {
-    if (value === undefined || isHopByHop(name, listed) || isClientIdentityHeader(name) || removed.has(name)) continue;
+  // Node's IncomingMessage.headers has lower-case names.
+  for (const name in incoming) {
+    const value = incoming[name];
+    if (value === undefined || isHopByHop(name, listed) || isClientIdentityHeader(name)) continue;
+    if (remove.length > 0 && remove.some((removed) => removed.toLowerCase() === name)) continue;
     // Credentials stay at the edge unless the route opts in; the verified principal travels in X-Principal-* instead.
     if (!options.forwardAuthorization && (name === 'authorization' || name === 'x-api-key')) continue;
     out[name] = typeof value === 'number' ? String(value) : value;
@@ -80,13 +103,17 @@ export function upstreamRequestHeaders(
 
 /** Copies upstream response headers for the client: hop-by-hop (with Connection-listed names) and internals dropped. */
 export function clientResponseHeaders(incoming: Readonly<Record<string, HeaderValue>>): Record<string, string | string[]> {
-  const connection = Object.entries(incoming).find(([name]) => name.toLowerCase() === 'connection')?.[1];
-  const listed = connectionTokens(connection);
+  let connection = incoming.connection;
+  if (connection === undefined) {
+    for (const name in incoming) if (name.length === 10 && name.toLowerCase() === 'connection') connection = incoming[name];
+  }
+  const listed = listedBy(connection);
   const out: Record<string, string | string[]> = {};
-  for (const [rawName, value] of Object.entries(incoming)) {
+  for (const rawName in incoming) {
+    const value = incoming[rawName];
+    if (value === undefined) continue;
     const name = rawName.toLowerCase();
-    if (value === undefined || isHopByHop(name, listed) || UPSTREAM_INTERNAL.has(name)) continue;
-    if (UPSTREAM_INTERNAL_PREFIXES.some((prefix) => name.startsWith(prefix))) continue;
+    if (isHopByHop(name, listed) || UPSTREAM_INTERNAL.has(name) || hasPrefix(name, UPSTREAM_INTERNAL_PREFIXES)) continue;
     out[name] = typeof value === 'number' ? String(value) : value;
   }
   return out;
