@@ -11,7 +11,7 @@ import type { Deadline } from '../clients/deadline';
 import { serviceLabel } from '../upstream-faults';
 import { dependencies, dependencyOrder, ownerRef, partParams, partRefs, pathParams, type ComposePart, type ComposeSpec, type PartRef } from './compose-schema';
 import { GrpcPart, type ComposeGrpcDeps } from './grpc-part';
-import { composeParts, optional, partFault, required } from './parts';
+import { composeParts, partFault, type CompositionParts } from './parts';
 import { selectFields, type KnownFields } from './fields';
 import { requestDeadline } from './request-deadline';
 
@@ -128,7 +128,7 @@ export function composeHandler(spec: ComposeSpec, deps: ComposeDeps): Middleware
     try {
       const check = owner && { ...owner, subject: ctx.state.principal?.subject };
       const input: RunInput = { ctx, deadline: branch, headers, params, upstreamOf, owner: check };
-      const body = await composeParts(() => run(plans, input), { log: ctx.state.log });
+      const body = await composeParts((parts) => run(plans, input, parts), { log: ctx.state.log });
       ctx.status = 200;
       ctx.body = selectFields(body, ctx.query.fields, known);
     } catch (err) {
@@ -150,7 +150,7 @@ function fetchPart(plan: Plan, input: RunInput, answers: Map<string, unknown>): 
   return (plan.client as ServiceClient).getJson(path, { deadline: input.deadline, headers: input.headers, operation: `compose ${part.key}`, timeoutMs: part.timeout });
 }
 
-async function run(plans: Plan[], input: RunInput): Promise<Record<string, unknown>> {
+async function run(plans: Plan[], input: RunInput, parts: CompositionParts): Promise<Record<string, unknown>> {
   const { owner } = input;
   const answers = new Map<string, unknown>();
   const failures = new Map<string, EdgeError>();
@@ -185,7 +185,7 @@ async function run(plans: Plan[], input: RunInput): Promise<Record<string, unkno
       },
     );
     // An optional part that is absent (404) is null without an _errors entry: absence is a valid answer.
-    const result = part.required ? required(part.key, () => tracked) : optional(part.key, () => tracked);
+    const result = part.required ? parts.required(part.key, () => tracked) : parts.optional(part.key, () => tracked);
     done.set(part.key, result.catch(() => null));
     results.push(result);
   }

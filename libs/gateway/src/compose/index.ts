@@ -1,5 +1,5 @@
 /** API composition: required/optional parts, dependent calls, field selection and declarative `compose:` routes. */
-export { required, optional, dependent, composeParts, partFault, isPartial, type PartError, type Composed } from './parts';
+export { required, dependent, composeParts, partFault, isPartial, type PartError, type Composed, type CompositionParts } from './parts';
 export { selectFields, parseFields, type KnownFields } from './fields';
 export { composeSpecSchema, composePartSchema, dependencyOrder, type ComposeSpec, type ComposePart } from './compose-schema';
 export { composeHandler, type ComposeDeps } from './declarative';

@@ -2,7 +2,6 @@
  * Composition parts (docs/style.md › Errors): run branches in parallel, a failed optional part becomes null plus an `_errors`
  * entry, a failed required part fails the whole answer with its mapped status. Calling the backends is the caller's code.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { EdgeError, isEdgeError, type EdgeLogger } from '@portico/edge';
 import { UpstreamClientError } from '../clients/json-body';
 
@@ -16,12 +15,22 @@ export interface PartError {
 /** A composed body: the parts plus `_errors` when any optional part failed. */
 export type Composed<T> = T & { _errors?: PartError[] };
 
+/**
+ * The parts of one composition, handed to composeParts' build function: `optional` records into this composition's
+ * `_errors`. (A module-level optional() finding its composition through AsyncLocalStorage would turn on Node's promise
+ * hooks for the whole process from the first composed request on: every promise of every later request paid for it.)
+ */
+export interface CompositionParts {
+  /** Runs a required part: its value, or its mapped EdgeError thrown so the whole answer fails with that status. */
+  required<T>(part: string, fn: () => Promise<T>): Promise<T>;
+  /** Runs an optional part: its value, or null plus an `_errors` entry in this composition. */
+  optional<T>(part: string, fn: () => Promise<T>): Promise<T | null>;
+}
+
 interface Collector {
   errors: PartError[];
   log?: EdgeLogger;
 }
-
-const current = new AsyncLocalStorage<Collector>();
 
 /** The client-facing error for anything a part threw: EdgeErrors as they are, upstream 4xx mapped, the rest INTERNAL. */
 export function partFault(err: unknown): EdgeError {
@@ -31,20 +40,17 @@ export function partFault(err: unknown): EdgeError {
 }
 
 /** Runs a required part: its value, or its mapped EdgeError thrown so the whole answer fails with that status. */
-export async function required<T>(part: string, fn: () => Promise<T>): Promise<T> {
+export async function required<T>(part: string, fn: () => Promise<T>, log?: EdgeLogger): Promise<T> {
   try {
     return await fn();
   } catch (err) {
     const fault = partFault(err);
-    current.getStore()?.log?.debug({ part, code: fault.code }, 'required part failed');
+    log?.debug({ part, code: fault.code }, 'required part failed');
     throw fault;
   }
 }
 
-/** Runs an optional part: its value, or null plus an `_errors` entry. Must run inside composeParts. */
-export async function optional<T>(part: string, fn: () => Promise<T>): Promise<T | null> {
-  const collector = current.getStore();
-  if (!collector) throw new Error(`optional("${part}") must run inside composeParts()`);
+async function optional<T>(collector: Collector, part: string, fn: () => Promise<T>): Promise<T | null> {
   try {
     return await fn();
   } catch (err) {
@@ -69,12 +75,15 @@ export async function dependent<A, B>(first: Promise<A | null>, fn: (value: A) =
 }
 
 /**
- * Runs `build` (which awaits required/optional parts) and returns its body with `_errors` added when any optional
- * part failed. A required failure rejects with the mapped EdgeError.
+ * Runs `build` (which awaits the required and optional parts it is given) and returns its body with `_errors` added
+ * when any optional part failed. A required failure rejects with the mapped EdgeError.
  */
-export async function composeParts<T extends object>(build: () => Promise<T>, options: { log?: EdgeLogger } = {}): Promise<Composed<T>> {
+export async function composeParts<T extends object>(build: (parts: CompositionParts) => Promise<T>, options: { log?: EdgeLogger } = {}): Promise<Composed<T>> {
   const collector: Collector = { errors: [], log: options.log };
-  const body = await current.run(collector, build);
+  const body = await build({
+    required: (part, fn) => required(part, fn, collector.log),
+    optional: (part, fn) => optional(collector, part, fn),
+  });
   if (collector.errors.length === 0) return body;
   return { ...body, _errors: collector.errors };
 }

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { EdgeError, isEdgeError } from '@portico/edge';
-import { composeParts, dependent, isPartial, optional, required } from '../../src/compose/parts';
+import { composeParts, dependent, isPartial, required } from '../../src/compose/parts';
 import { createUpstreams, type Upstreams } from '../../src/clients/upstreams';
 import { ServiceClient } from '../../src/clients/service-client';
 import { Deadline } from '../../src/clients/deadline';
@@ -35,7 +35,7 @@ describe('composition parts', () => {
   it('fans out 4 parts of 100 ms each in about 100 ms, not 400', async () => {
     const deadline = Deadline.after(2000);
     const t0 = Date.now();
-    const body = await composeParts(async () => {
+    const body = await composeParts(async ({ required, optional }) => {
       const [a, b, c, d] = await Promise.all([
         required('a', () => client.getJson('/a', { deadline, query: { ms: 100 } })),
         optional('b', () => client.getJson('/b', { deadline, query: { ms: 100 } })),
@@ -53,7 +53,7 @@ describe('composition parts', () => {
   it('starts a dependent call as soon as its input resolves, in parallel with the rest', async () => {
     const deadline = Deadline.after(2000);
     const t0 = Date.now();
-    const body = await composeParts(async () => {
+    const body = await composeParts(async ({ required, optional }) => {
       const a = required('a', () => client.getJson<{ next: string }>('/a', { deadline, query: { ms: 100 } }));
       const b = optional('b', () => dependent(a, (order) => client.getJson(`/dep-${order.next}`, { deadline, query: { ms: 100 } })));
       const c = optional('c', () => client.getJson('/slow', { deadline, query: { ms: 200 } }));
@@ -68,7 +68,7 @@ describe('composition parts', () => {
 
   it('answers a failed optional part with null and an _errors entry', async () => {
     const deadline = Deadline.after(2000);
-    const body = await composeParts(async () => {
+    const body = await composeParts(async ({ required, optional }) => {
       const [order, delivery] = await Promise.all([
         required('order', () => client.getJson('/order', { deadline })),
         optional('delivery', () => client.getJson('/delivery', { deadline: Deadline.after(50), query: { ms: 300 } })),
@@ -82,7 +82,7 @@ describe('composition parts', () => {
 
   it('fails the whole composition with the mapped status when a required part fails', async () => {
     const deadline = Deadline.after(2000);
-    const err = await composeParts(async () => {
+    const err = await composeParts(async ({ required, optional }) => {
       const [order, delivery] = await Promise.all([
         required('order', () => client.getJson('/order', { deadline, query: { status: 500 } })),
         optional('delivery', () => client.getJson('/delivery', { deadline })),
@@ -105,12 +105,12 @@ describe('composition parts', () => {
   });
 
   it('hides unexpected errors of an optional part behind a 500 entry', async () => {
-    const body = await composeParts(async () => ({ bill: await optional('bill', () => Promise.reject(new TypeError('x is undefined'))) }));
+    const body = await composeParts(async ({ optional }) => ({ bill: await optional('bill', () => Promise.reject(new TypeError('x is undefined'))) }));
     expect(body).to.deep.equal({ bill: null, _errors: [{ part: 'bill', status: 500, title: 'Internal server error' }] });
   });
 
   it('skips a dependent part whose input failed, recording it', async () => {
-    const body = await composeParts(async () => {
+    const body = await composeParts(async ({ optional }) => {
       const a = optional('a', () => Promise.reject(new EdgeError('UPSTREAM_TIMEOUT')));
       const b = optional('b', () => dependent(a, async () => 1, { part: 'a' }));
       return { a: await a, b: await b };
@@ -119,11 +119,13 @@ describe('composition parts', () => {
     expect(body._errors?.map((e) => e.part)).to.deep.equal(['a', 'b']);
   });
 
-  it('refuses optional() outside composeParts', async () => {
-    const err = await optional('x', async () => 1).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(String(err)).to.contain('must run inside composeParts');
+  it('keeps the _errors of concurrent compositions apart', async () => {
+    const slowFailure = () => new Promise<never>((_resolve, reject) => setTimeout(() => reject(new EdgeError('UPSTREAM_TIMEOUT')), 20));
+    const [first, second] = await Promise.all([
+      composeParts(async ({ optional }) => ({ a: await optional('a', slowFailure), b: await optional('b', async () => 2) })),
+      composeParts(async ({ optional }) => ({ c: await optional('c', async () => 3), d: await optional('d', slowFailure) })),
+    ]);
+    expect(first._errors?.map((e) => e.part)).to.deep.equal(['a']);
+    expect(second._errors?.map((e) => e.part)).to.deep.equal(['d']);
   });
 });

@@ -3,7 +3,7 @@ import { status } from '@grpc/grpc-js';
 import type { Middleware } from 'koa';
 import { ConfigError, problemType, type EdgeState } from '@portico/edge';
 import { startBff } from '@portico/testing';
-import { composeParts, optional, required } from '../../src/compose/parts';
+import { composeParts } from '../../src/compose/parts';
 import { requestDeadline } from '../../src/compose/request-deadline';
 import { Deadline } from '../../src/clients/deadline';
 import type { BffGrpc } from '../../src/grpc/bff-grpc';
@@ -19,7 +19,7 @@ function ticketView(grpc: () => BffGrpc): Middleware<EdgeState> {
     const delivery = grpc().client('delivery', DELIVERY);
     const deadline = requestDeadline(ctx).child(50);
     const orderId = ctx.state.params?.orderId ?? '';
-    ctx.body = await composeParts(async () => {
+    ctx.body = await composeParts(async ({ required, optional }) => {
       const [ticket, courier] = await Promise.all([
         required('ticket', () => kitchen.call<{ state: string; readyByUnixMs: string }>('GetTicket', { orderId }, { deadline, ctx })),
         optional('courier', () => delivery.find('GetCourierLocation', { orderId }, { deadline, ctx })),

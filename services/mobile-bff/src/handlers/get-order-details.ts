@@ -4,7 +4,7 @@
  */
 import type { Middleware } from 'koa';
 import type { EdgeState } from '@portico/edge';
-import { composeParts, dependent, optional, requestDeadline, required, selectFields, type KnownFields } from '@portico/gateway';
+import { composeParts, dependent, requestDeadline, selectFields, type KnownFields } from '@portico/gateway';
 import type { Backends, Call } from '../clients';
 import { ORDER_SUMMARY_FIELDS, orderSummary } from '../views/order-summary';
 
@@ -28,7 +28,7 @@ export function getOrderDetails(backends: Backends): Middleware<EdgeState> {
     const call: Call = { ctx, deadline: base.withSignal(signal).child(MARGIN_MS) };
     try {
       const summary = await composeParts(
-        async () => {
+        async ({ required, optional }) => {
           const order = required('order', () => backends.ownOrder(call, orderId));
           const [owned, restaurant, delivery] = await Promise.all([
             order,

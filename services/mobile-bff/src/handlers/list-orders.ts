@@ -4,7 +4,7 @@
  */
 import type { Middleware } from 'koa';
 import { EdgeError, type EdgeState } from '@portico/edge';
-import { composeParts, optional, required, selectFields } from '@portico/gateway';
+import { composeParts, selectFields } from '@portico/gateway';
 import { callOf, consumerOf, type Backends } from '../clients';
 import { orderListItem } from '../views/order-list-item';
 
@@ -20,7 +20,7 @@ export function listOrders(backends: Backends): Middleware<EdgeState> {
     const call = callOf(ctx);
     const consumerId = consumerOf(ctx);
     const body = await composeParts(
-      async () => {
+      async ({ required, optional }) => {
         const [orders, restaurants] = await Promise.all([
           required('orders', () => backends.listOrders(call, consumerId, state)),
           optional('restaurants', () => backends.restaurants(call)),

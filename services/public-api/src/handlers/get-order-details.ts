@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { Middleware } from 'koa';
 import { requireOwner, type EdgeContext, type EdgeState } from '@portico/edge';
-import { composeParts, optional, required, requestDeadline } from '@portico/gateway';
+import { composeParts, requestDeadline } from '@portico/gateway';
 import type { ServiceBinding } from '../clients';
 import type { BackendOrder } from '../views/order';
 import {
@@ -49,7 +49,7 @@ export function getOrderDetails(binding: ServiceBinding): Middleware<EdgeState> 
     let parts: OrderParts;
     try {
       parts = await composeParts(
-        async () => {
+        async ({ required, optional }) => {
           const order = required('order', async () => {
             const found = await clients.order.getJson<BackendOrder>(`/orders/${id}`, { ...call, operation: 'get order' });
             // Someone else's order reads exactly like a missing one (404), so order ids cannot be probed.
