@@ -1,12 +1,13 @@
 /** mobile-bff entry point: build from the environment and routes.yaml, mount live order updates, then listen; configuration problems print one per line and exit 1. */
-import { exitOnStartupError } from '@portico/edge';
+import { exitOnStartupError, releaseStartupMemory } from '@portico/edge';
 import { liveOrdersForBff } from '@portico/gateway';
 import { createMobileBff, SERVICE_NAME } from './mobile-bff';
 
 createMobileBff()
-  .then((bff) => {
+  .then(async (bff) => {
     // The phone app is a native client: it sends no Origin, so no browser origin is allowed to open live connections.
     bff.mount('live orders', liveOrdersForBff(bff, { allowedOrigins: [], scopes: ['orders:read'] }));
-    return bff.listen();
+    await bff.listen();
+    await releaseStartupMemory(bff.authenticator.ready());
   })
   .catch((err: unknown) => exitOnStartupError(SERVICE_NAME, err));

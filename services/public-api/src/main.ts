@@ -3,7 +3,7 @@
  * API_KEYS_FILE, then listen. Config problems are printed one per line and the process exits 1.
  */
 import { join } from 'node:path';
-import { exitOnStartupError } from '@portico/edge';
+import { exitOnStartupError, releaseStartupMemory } from '@portico/edge';
 import { createBff } from '@portico/gateway';
 import { GRPC_UPSTREAMS, PROTO_PATH, ServiceBinding, UPSTREAMS } from './clients';
 import { publicApiHandlers } from './handlers';
@@ -35,6 +35,7 @@ async function main(): Promise<void> {
   });
   binding.bind(bff);
   await bff.listen();
+  await releaseStartupMemory(bff.authenticator.ready());
 }
 
 main().catch((err: unknown) => exitOnStartupError(SERVICE_NAME, err));

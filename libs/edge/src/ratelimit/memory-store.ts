@@ -18,29 +18,38 @@ export interface MemoryRateLimitStoreOptions {
 
 /** A RateLimitStore in this process's memory: idle keys expire after two windows, and at most `maxKeys` are kept. */
 export class MemoryRateLimitStore implements RateLimitStore {
-  private readonly entries: LRUCache<string, WindowState>;
+  private lru: LRUCache<string, WindowState> | undefined;
+  private readonly maxKeys: number;
   private readonly now: () => number;
   private decisions = 0;
 
   constructor(options: MemoryRateLimitStoreOptions = {}) {
-    // Dropping a key under pressure forgets its count (admits more, never less): bounded memory wins over precision.
-    this.entries = new LRUCache<string, WindowState>({ max: options.maxKeys ?? 100_000, ttlAutopurge: false });
+    this.maxKeys = options.maxKeys ?? 100_000;
     this.now = options.now ?? Date.now;
   }
 
   /** Number of live keys (expired ones are dropped first). */
   get size(): number {
-    this.entries.purgeStale();
-    return this.entries.size;
+    if (!this.lru) return 0;
+    this.lru.purgeStale();
+    return this.lru.size;
+  }
+
+  // lru-cache allocates its slots for maxKeys up front: 2.7 MiB for 100 000 keys. Every service builds a fallback
+  // store that only Redis outages use, so the slots are allocated by the first decision, not here.
+  private get entries(): LRUCache<string, WindowState> {
+    // Dropping a key under pressure forgets its count (admits more, never less): bounded memory wins over precision.
+    return (this.lru ??= new LRUCache<string, WindowState>({ max: this.maxKeys, ttlAutopurge: false }));
   }
 
   /** Decides synchronously under the hood; JavaScript's single thread makes each decision atomic. */
   async decide(key: string, limit: number, windowMs: number, cost = 1): Promise<RateLimitDecision> {
     checkDecideArguments(limit, windowMs, cost);
-    const verdict = decideWindow(this.entries.get(key), this.now(), limit, windowMs, cost);
-    if (verdict.next) this.entries.set(key, verdict.next, { ttl: verdict.ttlMs });
+    const entries = this.entries;
+    const verdict = decideWindow(entries.get(key), this.now(), limit, windowMs, cost);
+    if (verdict.next) entries.set(key, verdict.next, { ttl: verdict.ttlMs });
     // Expired keys are otherwise dropped only when touched or pushed out by the LRU; sweep now and then.
-    if (++this.decisions % PURGE_EVERY === 0) this.entries.purgeStale();
+    if (++this.decisions % PURGE_EVERY === 0) entries.purgeStale();
     return { allowed: verdict.allowed, limit, remaining: verdict.remaining, resetMs: verdict.resetMs, retryAfterMs: verdict.retryAfterMs };
   }
 }

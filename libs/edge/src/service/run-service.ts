@@ -9,6 +9,7 @@ import { ConfigError, formatConfigError, type LoadConfigOptions } from '../confi
 import type { EdgeState } from '../state';
 import { createEdgeApp } from './edge-app';
 import { createEdgeRuntime, type EdgeRuntime } from './edge-runtime';
+import { releaseStartupMemory } from './release-startup-memory';
 import { serve, type Serving } from './serve';
 
 /** What a service contributes on top of the shared stack: its routes. */
@@ -60,6 +61,7 @@ export async function runService<Extra extends z.ZodRawShape = Record<never, nev
   try {
     const service = await startService(options, build);
     service.lifecycle.installSignalHandlers();
+    await releaseStartupMemory();
   } catch (err) {
     exitOnStartupError(options.serviceName, err);
   }
