@@ -11,10 +11,13 @@ import type * as Inspector from 'node:inspector';
  * in-process inspector session, which opens no port: Node 20 offers nothing else short of --expose-gc, and a plain
  * gc() leaves the young generation committed. Blocks the event loop for ~100–130 ms of CPU, once. `inFlight` is
  * start-up work still running (a BFF's first JWKS download): the collection waits for it to settle, so the pause never
- * holds up its reply and the key load's time-out. Resolves without collecting when Node was built without the inspector.
+ * holds up its reply and the key load's time-out; then `delayMs` more (1 s by default), so the first readiness probes
+ * and requests after launch are answered before the pause rather than behind it. Resolves without collecting when
+ * Node was built without the inspector.
  */
-export async function releaseStartupMemory(inFlight?: Promise<unknown>): Promise<void> {
+export async function releaseStartupMemory(inFlight?: Promise<unknown>, delayMs = 1000): Promise<void> {
   await inFlight?.catch(() => undefined);
+  if (delayMs > 0) await new Promise<void>((resolve) => setTimeout(resolve, delayMs));
   let session: Inspector.Session;
   try {
     // Only entry points (main.ts, runService) call this: tests and embedders never load the inspector.

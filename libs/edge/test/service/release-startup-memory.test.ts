@@ -13,7 +13,7 @@ describe('releaseStartupMemory', () => {
     for (let i = 0; i < 200_000; i++) keep += JSON.stringify({ i, text: 'x'.repeat(64) }).length;
     expect(keep).to.be.above(0);
     const before = newSpaceBytes();
-    await releaseStartupMemory();
+    await releaseStartupMemory(undefined, 0);
     const after = newSpaceBytes();
     expect(after).to.be.at.most(before);
     expect(after).to.be.at.most(4 * 1024 * 1024);
@@ -25,7 +25,7 @@ describe('releaseStartupMemory', () => {
       order.push('work');
       reject(new Error('key download failed'));
     }, 30));
-    await releaseStartupMemory(work);
+    await releaseStartupMemory(work, 0);
     order.push('collected');
     expect(order).to.deep.equal(['work', 'collected']);
   });
