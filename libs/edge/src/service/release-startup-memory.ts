@@ -11,13 +11,14 @@ import type * as Inspector from 'node:inspector';
  * in-process inspector session, which opens no port: Node 20 offers nothing else short of --expose-gc, and a plain
  * gc() leaves the young generation committed. Blocks the event loop for ~100–130 ms of CPU, once. `inFlight` is
  * start-up work still running (a BFF's first JWKS download): the collection waits for it to settle, so the pause never
- * holds up its reply and the key load's time-out; then `delayMs` more (1 s by default), so the first readiness probes
- * and requests after launch are answered before the pause rather than behind it. Resolves without collecting when
- * Node was built without the inspector.
+ * holds up its reply and the key load's time-out. Then it waits for a quiet second (event-loop utilisation under 5%,
+ * checked every `delayMs`, 1 s by default) so the pause never lands on requests: a process busy from its first
+ * second on (a replica started under load) skips the collection after a minute, as it has no idle memory to return.
+ * Resolves without collecting when Node was built without the inspector.
  */
 export async function releaseStartupMemory(inFlight?: Promise<unknown>, delayMs = 1000): Promise<void> {
   await inFlight?.catch(() => undefined);
-  if (delayMs > 0) await new Promise<void>((resolve) => setTimeout(resolve, delayMs));
+  if (delayMs > 0 && !(await quietSecond(delayMs))) return;
   let session: Inspector.Session;
   try {
     // Only entry points (main.ts, runService) call this: tests and embedders never load the inspector.
@@ -37,4 +38,21 @@ export async function releaseStartupMemory(inFlight?: Promise<unknown>, delayMs 
       });
     });
   });
+}
+
+const QUIET_UTILISATION = 0.05;
+const GIVE_UP_MS = 60_000;
+
+// True once the event loop was busy less than 5% of a `windowMs` window; false after a minute without one.
+async function quietSecond(windowMs: number): Promise<boolean> {
+  const giveUpAt = Date.now() + GIVE_UP_MS;
+  let last = performance.eventLoopUtilization();
+  while (Date.now() < giveUpAt) {
+    await new Promise<void>((resolve) => setTimeout(resolve, windowMs).unref());
+    const now = performance.eventLoopUtilization();
+    const window = performance.eventLoopUtilization(now, last);
+    last = now;
+    if (window.utilization < QUIET_UTILISATION) return true;
+  }
+  return false;
 }
