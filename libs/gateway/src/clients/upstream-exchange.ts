@@ -64,63 +64,45 @@ export class UpstreamBody extends Readable {
   }
 }
 
-/** A body already read whole, with the same helpers; `stream()` makes a Readable only for callers that want one. */
-class BufferedBody {
-  constructor(readonly bytes: Buffer) {}
-
-  text(): Promise<string> {
-    return Promise.resolve(this.bytes.toString('utf8'));
-  }
-
-  async json(): Promise<unknown> {
-    return JSON.parse(this.bytes.toString('utf8')) as unknown;
-  }
-
-  dump(): Promise<void> {
-    return Promise.resolve();
-  }
-}
-
 /** An upstream's answer: status, headers, and the body either complete (`buffered`) or as a stream (`body`). */
 export class UpstreamResponse {
   private stream: UpstreamBody | Readable | undefined;
-  private readonly complete: BufferedBody | undefined;
+  private readonly complete: Buffer | undefined;
 
   constructor(
     readonly statusCode: number,
     readonly headers: UpstreamHeaders,
     body: UpstreamBody | Buffer,
   ) {
-    if (Buffer.isBuffer(body)) this.complete = new BufferedBody(body);
+    if (Buffer.isBuffer(body)) this.complete = body;
     else this.stream = body;
   }
 
   /** The whole body when it was read before the call resolved; undefined for a streamed answer. */
   get buffered(): Buffer | undefined {
-    return this.complete?.bytes;
+    return this.complete;
   }
 
   /** The body as a stream; for a buffered answer a one-chunk stream made on first use. */
   get body(): UpstreamBody | Readable {
-    this.stream ??= Readable.from(this.complete ? [this.complete.bytes] : []);
+    this.stream ??= Readable.from(this.complete ? [this.complete] : []);
     return this.stream;
   }
 
   /** The whole body as text. */
   text(): Promise<string> {
-    if (this.complete) return this.complete.text();
+    if (this.complete) return Promise.resolve(this.complete.toString('utf8'));
     return (this.stream as UpstreamBody).text();
   }
 
   /** The whole body parsed as JSON. */
-  json(): Promise<unknown> {
-    if (this.complete) return this.complete.json();
-    return (this.stream as UpstreamBody).json();
+  async json(): Promise<unknown> {
+    return JSON.parse(await this.text()) as unknown;
   }
 
   /** Drops the body (reading a small rest so the socket is reused). */
   dump(): Promise<void> {
-    if (this.complete) return this.complete.dump();
+    if (this.complete) return Promise.resolve();
     const stream = this.stream as UpstreamBody | Readable;
     if (stream instanceof UpstreamBody) return stream.dump();
     stream.destroy();
