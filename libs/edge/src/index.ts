@@ -37,7 +37,7 @@ export { EdgeMetrics, createMetrics, metricsMiddleware, METRICS_PATH } from './m
 export type { MetricsOptions, UpstreamLabels, UpstreamOutcome } from './metrics';
 export { tracingMiddleware, withClientSpan, injectTraceContext, currentTraceId, shutdownTelemetry, isTelemetryStarted } from './telemetry';
 // logging/, metrics/ and telemetry/ exports (telemetry owner: keep this marker line)
-export { createEdgeApp, createEdgeRuntime, serve, startService, runService, exitOnStartupError, releaseStartupMemory } from './service';
+export { createEdgeApp, createEdgeRuntime, serve, startService, runService, exitOnStartupError, releaseStartupMemory, STARTUP_CHECK, type StartupMemoryOptions } from './service';
 export type { EdgeAppDeps, EdgeAppOptions, EdgeRuntime, EdgeRuntimeOptions, PendingHook, Serving, ServeOptions, RunningService, ServiceDefinition, BuildService } from './service';
 export { cors, CORS_DEFAULTS, parseOrigin, corsOriginsSchema } from './cors';
 export type { CorsOptions } from './cors';

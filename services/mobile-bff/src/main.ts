@@ -7,7 +7,9 @@ createMobileBff()
   .then(async (bff) => {
     // The phone app is a native client: it sends no Origin, so no browser origin is allowed to open live connections.
     bff.mount('live orders', liveOrdersForBff(bff, { allowedOrigins: [], scopes: ['orders:read'] }));
+    // Readiness fails until one start-up collection has run, so the pause never lands on traffic.
+    const memory = releaseStartupMemory({ readiness: bff.readiness, logger: bff.logger, after: bff.authenticator.ready() });
     await bff.listen();
-    await releaseStartupMemory(bff.authenticator.ready());
+    await memory;
   })
   .catch((err: unknown) => exitOnStartupError(SERVICE_NAME, err));

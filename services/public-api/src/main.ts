@@ -34,8 +34,10 @@ async function main(): Promise<void> {
     apiKeys: 'redis-or-file',
   });
   binding.bind(bff);
+  // Readiness fails until one start-up collection has run, so the pause never lands on traffic.
+  const memory = releaseStartupMemory({ readiness: bff.readiness, logger: bff.logger, after: bff.authenticator.ready() });
   await bff.listen();
-  await releaseStartupMemory(bff.authenticator.ready());
+  await memory;
 }
 
 main().catch((err: unknown) => exitOnStartupError(SERVICE_NAME, err));

@@ -9,7 +9,9 @@ createWebBff()
     const corsOrigins = bff.extra.CORS_ALLOWED_ORIGINS as readonly string[] | undefined;
     const allowedOrigins = corsOrigins ?? (bff.config.service.env === 'production' ? [] : LOCAL_CORS_ORIGINS);
     bff.mount('live orders', liveOrdersForBff(bff, { allowedOrigins, scopes: ['orders:read'] }));
+    // Readiness fails until one start-up collection has run, so the pause never lands on traffic.
+    const memory = releaseStartupMemory({ readiness: bff.readiness, logger: bff.logger, after: bff.authenticator.ready() });
     await bff.listen();
-    await releaseStartupMemory(bff.authenticator.ready());
+    await memory;
   })
   .catch((err: unknown) => exitOnStartupError(SERVICE_NAME, err));

@@ -3,4 +3,4 @@ export { createEdgeApp, type EdgeAppDeps, type EdgeAppOptions } from './edge-app
 export { createEdgeRuntime, type EdgeRuntime, type EdgeRuntimeOptions, type PendingHook } from './edge-runtime';
 export { serve, type Serving, type ServeOptions } from './serve';
 export { startService, runService, exitOnStartupError, type RunningService, type ServiceDefinition, type BuildService } from './run-service';
-export { releaseStartupMemory } from './release-startup-memory';
+export { releaseStartupMemory, STARTUP_CHECK, type StartupMemoryOptions } from './release-startup-memory';

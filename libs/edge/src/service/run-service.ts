@@ -61,7 +61,8 @@ export async function runService<Extra extends z.ZodRawShape = Record<never, nev
   try {
     const service = await startService(options, build);
     service.lifecycle.installSignalHandlers();
-    await releaseStartupMemory();
+    // Registered in the turn listen resolved in, before any request is read: readiness fails until the collection ran.
+    await releaseStartupMemory({ readiness: service.runtime.readiness, logger: service.runtime.logger });
   } catch (err) {
     exitOnStartupError(options.serviceName, err);
   }
