@@ -3,7 +3,8 @@
  * principal (its limit is 120 a minute) while web-bff serves a paced 100 requests a second that reach the shared
  * order and restaurant backends. As separate deployments would, the overloaded BFF and its load generator get one
  * core (cpu1) and everything else the other (cpu0): what is tested is that overload does not travel through the
- * shared parts (backends, network), not how two processes share one core.
+ * shared parts (backends, network), not how two processes share one core. The generator opens its 200 connections
+ * before it fires (test/e2e/support/overload-child.ts says why).
  */
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
@@ -74,14 +75,16 @@ describe('one BFF overloaded, another unaffected (mobile-bff overloaded, web-bff
       headers: { authorization: `Bearer ${sign('mobile', 'isolation-abuser')}` },
       cpu: 1,
     });
+    await fired.firing;
     await sleep(1000);
     const during = summarize(await victim(3000));
-    const hammered = await fired;
+    const hammered = await fired.result;
     const alive = await probe(`${fleet.url('mobile-bff')}/livez`);
-    const report = `web-bff baseline ${describeSummary(baseline)}; during ${describeSummary(during)}; mobile-bff ${hammered.requests} requests ${JSON.stringify(hammered.statuses)}, ${hammered.errors} errors, ${hammered.timeouts} timeouts, p99 ${hammered.p99Ms} ms; /livez ${alive.status ?? alive.error}`;
+    const report = `web-bff baseline ${describeSummary(baseline)}; during ${describeSummary(during)}; mobile-bff ${hammered.requests} requests ${JSON.stringify(hammered.statuses)}, ${hammered.errors} errors, ${hammered.timeouts} timeouts, p99 ${hammered.p99Ms} ms (connections opened in ${hammered.connectMs} ms); /livez ${alive.status ?? alive.error}`;
     console.log(`      overload: ${report}`);
 
-    expect(hammered.requests, report).to.be.greaterThan(5000);
+    // Far above its limits: 120 a minute is 2 a second; at least 1,000 in 5 s is 100 times that rate.
+    expect(hammered.requests, report).to.be.at.least(1000);
     expect(
       Object.keys(hammered.statuses).every((s) => s === '200' || s === '429'),
       report,
