@@ -1,5 +1,6 @@
 /** One bounded JWKS download over undici: a hard timeout, no redirects, and a response size cap enforced while streaming. Caching is jwks-cache's job. */
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { Client, dispatcherRequest } from '../undici';
 
 /** Limits for one JWKS download. */
 export interface JwksFetchOptions {
@@ -9,7 +10,7 @@ export interface JwksFetchOptions {
   maxBytes: number;
   /** Aborts the download early, e.g. on close(). */
   signal?: AbortSignal;
-  /** undici dispatcher to use instead of the global one. */
+  /** undici dispatcher to use instead of a connection of its own (closed after the download). */
   dispatcher?: Dispatcher;
 }
 
@@ -18,17 +19,23 @@ export async function fetchJwks(url: string, options: JwksFetchOptions): Promise
   const signals = [AbortSignal.timeout(options.timeoutMs)];
   if (options.signal) signals.push(options.signal);
   const signal = AbortSignal.any(signals);
+  const target = new URL(url);
+  // A download every few minutes at most: one connection of its own, closed afterwards, rather than a pool kept open.
+  const own = options.dispatcher ? undefined : new Client(target.origin, { connectTimeout: options.timeoutMs });
+  const dispatcher = options.dispatcher ?? own!;
   let res: Dispatcher.ResponseData;
   try {
-    res = await request(url, {
+    res = await dispatcherRequest(dispatcher, {
+      origin: target.origin,
+      path: target.pathname + target.search,
       method: 'GET',
       headers: { accept: 'application/jwk-set+json, application/json' },
       signal,
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,
-      ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
     });
   } catch (err) {
+    void own?.destroy();
     throw new Error(`JWKS fetch failed: ${describe(err, signal)}`, { cause: err });
   }
   try {
@@ -53,6 +60,7 @@ export async function fetchJwks(url: string, options: JwksFetchOptions): Promise
   } finally {
     // Frees the socket whether or not the body was read to the end.
     if (!res.body.destroyed) res.body.destroy();
+    void own?.destroy();
   }
 }
 

@@ -3,9 +3,9 @@
  * dispatch() resolves with a small answer read whole, or at response headers with a streamed body; reading (or
  * destroying) a streamed body is the caller's job and frees the bulkhead slot.
  */
-import { Pool, type Dispatcher } from 'undici';
+import type { Dispatcher, Pool } from 'undici';
 import { Readable } from 'node:stream';
-import type { EdgeLogger, UpstreamLabels, UpstreamOutcome } from '@portico/edge';
+import { UndiciPool, type EdgeLogger, type UpstreamLabels, type UpstreamOutcome } from '@portico/edge';
 import type { Upstream, UpstreamCall, UpstreamPolicy } from './upstream-types';
 import { CircuitBreaker, type BreakerState, type BreakerTicket } from './breaker';
 import { Bulkhead } from './bulkhead';
@@ -55,7 +55,7 @@ export class HttpUpstream implements Upstream {
     private readonly deps: HttpUpstreamDeps,
   ) {
     this.now = deps.now ?? Date.now;
-    this.pool = new Pool(origin, {
+    this.pool = new UndiciPool(origin, {
       connections: policy.connections,
       pipelining: 1,
       connect: { timeout: policy.connectTimeoutMs },
