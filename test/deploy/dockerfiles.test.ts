@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dockerfileProblems, dockerignore, parseDockerfile } from './support/dockerfile-checks';
 import { planModule, REPO_ROOT, type DeployedService } from './support/facts';
@@ -35,6 +36,26 @@ describe('Dockerfiles (one per service, checked against its package.json)', () =
     const drifted = { ...order, start: ['node', 'dist/other.js'], libs: [...order.libs, 'libs/gateway'] };
     const problems = dockerfileProblems(REPO_ROOT, drifted);
     expect(problems.join('\n')).to.match(/differs from the start script/).and.to.match(/the service links/);
+  });
+
+  it('reports a service image that would not trace: its CMD lacks the @portico/edge/instrument preload', () => {
+    const web = plan.find((s) => s.name === 'web-bff')!;
+    const root = mkdtempSync(join(tmpdir(), 'portico-dockerfile-'));
+    try {
+      // Only the Dockerfile differs; every COPY source still resolves against the real repository through links.
+      for (const entry of readdirSync(REPO_ROOT)) if (entry !== 'services') symlinkSync(join(REPO_ROOT, entry), join(root, entry));
+      mkdirSync(join(root, web.dir), { recursive: true });
+      for (const entry of readdirSync(join(REPO_ROOT, web.dir))) {
+        if (entry !== 'Dockerfile') symlinkSync(join(REPO_ROOT, web.dir, entry), join(root, web.dir, entry));
+      }
+      const original = readFileSync(join(REPO_ROOT, web.dir, 'Dockerfile'), 'utf8');
+      writeFileSync(join(root, web.dir, 'Dockerfile'), original.replace(/^CMD .*$/m, 'CMD ["node","dist/main.js"]'));
+      const problems = dockerfileProblems(root, { ...web, start: ['node', 'dist/main.js'] });
+      expect(problems).to.have.length(1);
+      expect(problems[0]).to.match(/does not preload @portico\/edge\/instrument/);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it('parses stages, flags and continuation lines', () => {

@@ -124,6 +124,10 @@ export function dockerfileProblems(root: string, service: DeployedService): stri
   const argv = cmd && jsonArgs(cmd.args);
   if (!Array.isArray(argv)) say('CMD is not in exec form, so node would not be PID 1 and would not receive SIGTERM');
   else if (JSON.stringify(argv) !== JSON.stringify(service.start)) say(`CMD ${JSON.stringify(argv)} differs from the start script ${JSON.stringify(service.start)}`);
+  // Compose and Kubernetes set OTEL_EXPORTER_OTLP_ENDPOINT for every service; only the preload starts tracing.
+  if (Array.isArray(argv) && !argv.some((arg, i) => arg === '--import' && argv[i + 1] === '@portico/edge/instrument')) {
+    say('CMD does not preload @portico/edge/instrument (node --import), so the service never traces');
+  }
   const health = runtime.find((s) => s.keyword === 'HEALTHCHECK');
   if (!health || !/\/(readyz|livez)/.test(health.args)) say('has no HEALTHCHECK probing /readyz or /livez');
   const env = runtime.filter((s) => s.keyword === 'ENV').map((s) => s.args).join(' ');
