@@ -240,7 +240,7 @@ export async function createBff(options: CreateBffOptions): Promise<Bff> {
       serving = await serve(app, runtime as EdgeRuntime<unknown>, { port, host });
       if (upgraders.length > 0) serving.server.on('upgrade', onUpgrade);
       if (options.signals !== false) serving.lifecycle.installSignalHandlers();
-      logger.info({ routingMapVersion: router.current().version }, `${options.serviceName} ready`);
+      logger.info({ routingMapVersion: router.current().version }, `${options.serviceName} serving; /readyz follows its checks`);
       return serving.server;
     },
     close() {
