@@ -12,7 +12,7 @@ export type { EventLogOptions, Replay, SseOptions, SseMessage, SseStream, EventS
 export type { EdgeState, EdgeContext, EdgeLogger, Principal, RouteInfo } from './state';
 export { authPolicyShape, authPolicySchema, Authenticator, createAuthenticator, authenticate, authorize, requireOwner, JwtVerifier, secretKeySource, JwksCache, MAX_TOKEN_BYTES, generateApiKey, hashApiKey, verifyApiKey, looksLikeApiKey, apiKeyRecordSchema, FileApiKeyStore, RedisApiKeyStore, API_KEY_ISSUER } from './auth';
 export type { AuthPolicy, CredentialKind, AuthDeps, AuthenticateDeps, JwtVerifierOptions, KeySource, JwtHeader, JwksCacheOptions, ApiKeyRecord, ApiKeyStore, NewApiKey, RedisHashClient, RedisApiKeyStoreOptions } from './auth';
-export { apiKeyRedisKey, API_KEY_REDIS_NAMESPACE } from './auth';
+export { apiKeyRedisKey, API_KEY_REDIS_NAMESPACE, API_KEY_STALE_DEFAULTS } from './auth';
 export type { FileApiKeyStoreOptions } from './auth';
 // auth/ exports (auth owner: keep this marker line)
 export { createRedisClient, parseRedisUrl, describeRedisTarget } from './redis';

@@ -33,7 +33,7 @@ export function apiKeyStoreFor(source: ApiKeySource | undefined, runtime: EdgeRu
   if (!config.redis || !redis) return undefined;
   // Said once at start-up: which store answers decides where `npm run apikey` must write.
   logger.info({ keys: apiKeyRedisKey(config.redis.keyPrefix, '<id>') }, 'API keys are read from Redis');
-  return new RedisApiKeyStore({ redis, keyPrefix: config.redis.keyPrefix });
+  return new RedisApiKeyStore({ redis, keyPrefix: config.redis.keyPrefix, logger });
 }
 
 /** What createBffServices needs. */

@@ -5,6 +5,7 @@
 import { watch, type FSWatcher, type Stats } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
+import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import type { EdgeLogger } from '../state';
 import { apiKeyRecordSchema, type ApiKeyRecord, type ApiKeyStore } from './api-keys';
@@ -196,14 +197,68 @@ export interface RedisApiKeyStoreOptions {
   redis: RedisHashClient;
   /** Prefix of every key, e.g. `portico:` → `portico:api-key:<id>`. */
   keyPrefix: string;
+  /** How long a record read from Redis still answers while Redis cannot be reached, ms (default 1 h, as stale JWKS keys; 0 turns it off). */
+  staleForMs?: number;
+  /** Most records kept for that, least recently used dropped first (default 10,000). */
+  maxStale?: number;
+  /** Gets one line when lookups start answering from kept records, and one when Redis answers again. */
+  logger?: EdgeLogger;
+  now?: () => number;
 }
 
-/** A store keeping each record in a Redis hash `<prefix>api-key:<id>`; lookups go to Redis every time, so disabling a key takes effect at once. */
-export class RedisApiKeyStore implements ApiKeyStore {
-  constructor(private readonly options: RedisApiKeyStoreOptions) {}
+/** docs/edge-defaults.md › Authentication: what a credential store outage leaves working. */
+export const API_KEY_STALE_DEFAULTS = Object.freeze({ staleForMs: 60 * 60_000, maxStale: 10_000 });
 
-  /** The record for `id`, or undefined; a malformed stored record is treated as absent. */
+interface KeptRecord {
+  record: ApiKeyRecord;
+  readAt: number;
+}
+
+/**
+ * A store keeping each record in a Redis hash `<prefix>api-key:<id>`. Lookups go to Redis every time, so disabling a
+ * key takes effect at once. While Redis cannot be reached, a key whose record was read within `staleForMs` keeps
+ * working on that record (as cached JWKS keys do while an issuer is down); any other key cannot be checked and
+ * find() rejects (503 AUTH_UNAVAILABLE). A key found absent is forgotten, so a deleted key never comes back.
+ */
+export class RedisApiKeyStore implements ApiKeyStore {
+  private readonly kept: LRUCache<string, KeptRecord> | undefined;
+  private readonly staleForMs: number;
+  private readonly now: () => number;
+  private servingStale = false;
+
+  constructor(private readonly options: RedisApiKeyStoreOptions) {
+    this.staleForMs = options.staleForMs ?? API_KEY_STALE_DEFAULTS.staleForMs;
+    this.now = options.now ?? Date.now;
+    if (this.staleForMs > 0) this.kept = new LRUCache({ max: options.maxStale ?? API_KEY_STALE_DEFAULTS.maxStale });
+  }
+
+  /** The record for `id`, or undefined; a malformed stored record is treated as absent. Rejects when Redis cannot answer and no recent record is kept. */
   async find(id: string): Promise<ApiKeyRecord | undefined> {
+    let record: ApiKeyRecord | undefined;
+    try {
+      record = await this.read(id);
+    } catch (err) {
+      const kept = this.kept?.get(id);
+      if (!kept || this.now() - kept.readAt > this.staleForMs) throw err;
+      if (!this.servingStale) {
+        this.servingStale = true;
+        this.options.logger?.warn(
+          { err: (err as Error)?.message, staleForMs: this.staleForMs },
+          'API key store unreachable: keys read recently keep working on their last record; others answer 503',
+        );
+      }
+      return kept.record;
+    }
+    if (this.servingStale) {
+      this.servingStale = false;
+      this.options.logger?.info({}, 'API key store reachable again: every lookup reads Redis');
+    }
+    if (record) this.kept?.set(id, { record, readAt: this.now() });
+    else this.kept?.delete(id);
+    return record;
+  }
+
+  private async read(id: string): Promise<ApiKeyRecord | undefined> {
     const fields = await this.options.redis.hgetall(this.keyOf(id));
     if (!fields || Object.keys(fields).length === 0) return undefined;
     let scopes: unknown;

@@ -26,6 +26,7 @@ export {
   RedisApiKeyStore,
   apiKeyRedisKey,
   API_KEY_REDIS_NAMESPACE,
+  API_KEY_STALE_DEFAULTS,
   type FileApiKeyStoreOptions,
   type RedisHashClient,
   type RedisApiKeyStoreOptions,

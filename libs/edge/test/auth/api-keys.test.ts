@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import Redis from 'ioredis';
 import { isEdgeError } from '../../src/errors';
 import { API_KEY_ISSUER, generateApiKey, hashApiKey, verifyApiKey, type ApiKeyRecord, type ApiKeyStore } from '../../src/auth/api-keys';
-import { FileApiKeyStore, RedisApiKeyStore } from '../../src/auth/api-key-stores';
+import { FileApiKeyStore, RedisApiKeyStore, type RedisHashClient } from '../../src/auth/api-key-stores';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -126,6 +126,49 @@ describe('API keys', () => {
       const principal = await verifyApiKey(store, key);
       expect(principal).to.include({ kind: 'api-key', subject: 'consumer-9', clientId: record.id, plan: 'partner' });
       expect(principal.scopes).to.deep.equal(['menus:read', 'orders:read']);
+    });
+
+    it('keeps a key read in the last hour working on its last record while Redis cannot answer; any other key is a 503', async () => {
+      let clock = 1_000_000;
+      let down = false;
+      const lines: string[] = [];
+      const logger = { warn: (_f: unknown, msg: string) => lines.push(msg), info: (_f: unknown, msg: string) => lines.push(msg) };
+      const flaky: RedisHashClient = {
+        hgetall: (key) => (down ? Promise.reject(new Error('Command timed out')) : redis.hgetall(key)),
+        hset: (key, values) => redis.hset(key, values),
+      };
+      const kept = new RedisApiKeyStore({ redis: flaky, keyPrefix: prefix, staleForMs: 60_000, maxStale: 2, now: () => clock, logger: logger as never });
+      const seen = generateApiKey({ owner: 'consumer-11', scopes: ['orders:read'] });
+      const unseen = generateApiKey({ owner: 'consumer-12' });
+      const deleted = generateApiKey({ owner: 'consumer-13' });
+      for (const { record } of [seen, unseen, deleted]) await put(record);
+      expect((await verifyApiKey(kept, seen.key)).subject).to.equal('consumer-11');
+      expect((await verifyApiKey(kept, deleted.key)).subject).to.equal('consumer-13');
+      await redis.del(`${prefix}api-key:${deleted.record.id}`);
+      expect(await refusal(verifyApiKey(kept, deleted.key))).to.include({ code: 'INVALID_TOKEN' });
+
+      down = true;
+      clock += 59_000;
+      const principal = await verifyApiKey(kept, seen.key);
+      expect(principal).to.include({ subject: 'consumer-11', clientId: seen.record.id });
+      expect(principal.scopes).to.deep.equal(['orders:read']);
+      // The secret is still checked against the kept hash.
+      expect(await refusal(verifyApiKey(kept, `pk_${seen.record.id}_${randomBytes(32).toString('base64url')}`))).to.include({ code: 'INVALID_TOKEN' });
+      expect(await refusal(verifyApiKey(kept, unseen.key))).to.include({ code: 'AUTH_UNAVAILABLE' });
+      expect(await refusal(verifyApiKey(kept, deleted.key))).to.include({ code: 'AUTH_UNAVAILABLE' });
+      clock += 2_000; // read 61 s ago: older than staleForMs
+      expect(await refusal(verifyApiKey(kept, seen.key))).to.include({ code: 'AUTH_UNAVAILABLE' });
+
+      down = false;
+      expect((await verifyApiKey(kept, seen.key)).subject).to.equal('consumer-11');
+      expect(lines).to.deep.equal([
+        'API key store unreachable: keys read recently keep working on their last record; others answer 503',
+        'API key store reachable again: every lookup reads Redis',
+      ]);
+      const off = new RedisApiKeyStore({ redis: flaky, keyPrefix: prefix, staleForMs: 0 });
+      expect((await verifyApiKey(off, seen.key)).subject).to.equal('consumer-11');
+      down = true;
+      expect(await refusal(verifyApiKey(off, seen.key))).to.include({ code: 'AUTH_UNAVAILABLE' });
     });
 
     it('refuses a wrong secret, an unknown id, and a key disabled after issue (no caching)', async () => {
