@@ -1,8 +1,9 @@
 /**
  * The JWKS endpoint going away under load: web-bff verifies RS256/ES256 tokens against a loopback JWKS server
  * (JWKS_URL instead of the local HS256 secret). While the issuer refuses connections, and while it accepts but never
- * answers, tokens signed with cached keys keep working, tokens with unknown keys get 401 — at once, or after at most
- * the 2 s fetch timeout for the one refetch allowed per 30 s — the BFF stays ready, and the JWKS is not hammered.
+ * answers, or answers 500, tokens signed with cached keys keep working, tokens with unknown keys get 401 — at once,
+ * or after at most the 2 s fetch timeout for the one refetch allowed per 30 s — the BFF stays up and ready, and the
+ * JWKS is not hammered.
  */
 import { expect } from 'chai';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -128,6 +129,7 @@ describe('JWKS endpoint gone under load (web-bff with JWKS_URL)', function () {
     this.timeout(60_000);
     // The refetch interval is 30 s (docs/edge-defaults.md); wait it out since the last one.
     await new Promise((r) => setTimeout(r, Math.max(0, lastRefetchAt + 30_500 - Date.now())));
+    lastRefetchAt = Date.now();
     const port = Number(new URL(jwks.url).port);
     await jwks.stop();
     const hole = await blackhole(port);
@@ -149,5 +151,23 @@ describe('JWKS endpoint gone under load (web-bff with JWKS_URL)', function () {
       await hole.close();
       await jwks.restart();
     }
+  });
+
+  it('issuer answering 500 when a refetch is due (30 s on): the BFF process stays up and ready, cached-key tokens answer 200, unknown-key tokens 401', async function () {
+    this.timeout(60_000);
+    await new Promise((r) => setTimeout(r, Math.max(0, lastRefetchAt + 30_500 - Date.now())));
+    const pid = fleet.pid('web-bff');
+    const fetchesBefore = jwks.fetches;
+    jwks.upstream.failNext(3, 'status500');
+    const { good, bad } = await phase(2000);
+    const report = `cached keys ${describeSummary(summarize(good))}; unknown keys ${describeSummary(summarize(bad))}, ${bad.filter(rejected).length} of ${bad.length} rejected as 401; JWKS requests ${jwks.fetches - fetchesBefore}`;
+    console.log(`      issuer answering 500, refetch due: ${report}`);
+    expect(fleet.pid('web-bff'), report).to.equal(pid);
+    expect(await readyz(web), report).to.equal(200);
+    expect(summarize(good).outcomes, report).to.deep.equal({ '200': good.length });
+    expect(bad.length, report).to.be.greaterThan(100);
+    expect(bad.filter(rejected).length, report).to.equal(bad.length);
+    // Exactly one refetch went out (the first unknown kid's) and got the 500; the next is 30 s away.
+    expect(jwks.fetches - fetchesBefore, report).to.equal(1);
   });
 });

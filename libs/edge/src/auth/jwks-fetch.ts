@@ -58,8 +58,12 @@ export async function fetchJwks(url: string, options: JwksFetchOptions): Promise
     if (err instanceof Error && err.message.startsWith('JWKS fetch failed')) throw err;
     throw new Error(`JWKS fetch failed: ${describe(err, signal)}`, { cause: err });
   } finally {
-    // Frees the socket whether or not the body was read to the end.
-    if (!res.body.destroyed) res.body.destroy();
+    // Frees the socket whether or not the body was read to the end. Destroying an unread undici body emits an
+    // 'error' (RequestAbortedError) a tick later: without a listener that would be an uncaught exception.
+    if (!res.body.destroyed) {
+      res.body.on('error', () => undefined);
+      res.body.destroy();
+    }
     void own?.destroy();
   }
 }
