@@ -1,7 +1,8 @@
 /**
  * The signing keys of one issuer's JWKS (docs/edge-defaults.md "Authentication"): loaded at start-up, cached ~10 min and
  * refreshed in the background, refetched on an unknown kid at most once per 30 s, served stale up to 1 h while the
- * issuer is unreachable. Verifying tokens is jwt.ts's job.
+ * issuer is unreachable. Until the first load succeeds, retries back off from 500 ms to that 30 s, so a replica whose
+ * first download failed (issuer restarting, a slow first connection) becomes ready seconds later, not 30 s later. Verifying tokens is jwt.ts's job.
  */
 import type { KeyObject } from 'node:crypto';
 import type { Dispatcher } from 'undici';
@@ -27,6 +28,8 @@ export interface JwksCacheOptions {
   staleMs?: number;
   /** Minimum gap between fetches triggered by unknown kids or failures, ms (default 30 s). */
   minRefetchMs?: number;
+  /** First retry after a failed load while no keys were ever loaded, ms (default 500); doubles up to minRefetchMs. */
+  firstRetryMs?: number;
   /** Called after a refresh withdrew keys, so verified-token caches can forget tokens they signed. */
   onKeysRemoved?: (kids: string[]) => void;
   dispatcher?: Dispatcher;
@@ -45,6 +48,8 @@ export class JwksCache implements KeySource {
   private timer: NodeJS.Timeout | undefined;
   private readonly aborter = new AbortController();
   private closed = false;
+  // The next retry delay while no keys were ever loaded.
+  private startupRetryMs: number | undefined;
 
   constructor(options: JwksCacheOptions) {
     this.o = {
@@ -54,6 +59,7 @@ export class JwksCache implements KeySource {
       maxAgeMs: 10 * 60_000,
       staleMs: 60 * 60_000,
       minRefetchMs: 30_000,
+      firstRetryMs: 500,
       ...options,
     };
   }
@@ -111,7 +117,7 @@ export class JwksCache implements KeySource {
       },
       (err: unknown) => {
         this.inflight = undefined;
-        this.arm(this.o.minRefetchMs);
+        this.arm(this.fetchedAt === Number.NEGATIVE_INFINITY ? this.nextStartupRetry() : this.o.minRefetchMs);
         throw err;
       },
     );
@@ -153,7 +159,14 @@ export class JwksCache implements KeySource {
     }
   }
 
-  // One timer at a time: after a success the next refresh is due at maxAge, after a failure at minRefetch.
+  private nextStartupRetry(): number {
+    const delay = Math.min(this.startupRetryMs ?? this.o.firstRetryMs, this.o.minRefetchMs);
+    this.startupRetryMs = delay * 2;
+    return delay;
+  }
+
+  // One timer at a time: after a success the next refresh is due at maxAge, after a failure at minRefetch (backing
+  // off towards it while no keys were ever loaded).
   private arm(delayMs: number): void {
     if (this.timer) clearTimeout(this.timer);
     if (this.closed) return;

@@ -150,6 +150,21 @@ describe('JwksCache (loopback JWKS server)', () => {
     expect(isEdgeError(lookup) && lookup).to.include({ code: 'AUTH_UNAVAILABLE', detail: 'signing keys are unavailable' });
   });
 
+  it('retries a failed first load after 500 ms, doubling towards 30 s, and is ready once the issuer answers', async () => {
+    server.status = 503;
+    const jwks = open({ firstRetryMs: 40, minRefetchMs: 200 });
+    expect(String(await failure(jwks.ready()))).to.contain('HTTP 503');
+    // Retries at +40, +80, +160 ms (then every 200 ms): four attempts within ~300 ms, not one per minRefetchMs.
+    await new Promise((resolve) => setTimeout(resolve, 330));
+    expect(jwks.stats.fetches).to.equal(4);
+    expect(jwks.isReady()).to.equal(false);
+    server.status = 200;
+    const deadline = Date.now() + 1000;
+    while (!jwks.isReady() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(jwks.isReady()).to.equal(true);
+    expect(jwks.stats.fetches).to.equal(5);
+  });
+
   it('fails the load on a non-200 answer, a body that is not a JWK Set, or one without usable keys', async () => {
     server.status = 500;
     expect(String(await failure(open().start()))).to.contain('HTTP 500');
