@@ -90,9 +90,18 @@ export class Lifecycle {
     const onSignal = (signal: NodeJS.Signals): void => {
       void this.shutdown(signal);
     };
+    // A throw nothing caught leaves the process in an unknown state: exit 1 as Node would (the orchestrator restarts
+    // it), but first say so as one structured line operators can search for, not a bare stack on stderr.
+    const onFatal = (err: unknown, origin: string): void => {
+      const e = err instanceof Error ? err : new Error(String(err));
+      this.options.logger.error({ origin, err: { type: e.name, message: e.message, stack: e.stack } }, 'uncaught error; exiting');
+      this.exit(1);
+    };
     for (const signal of signals) process.on(signal, onSignal);
+    process.on('uncaughtException', onFatal);
     this.removeSignalHandlers = () => {
       for (const signal of signals) process.removeListener(signal, onSignal);
+      process.removeListener('uncaughtException', onFatal);
       this.removeSignalHandlers = undefined;
     };
     return this.removeSignalHandlers;

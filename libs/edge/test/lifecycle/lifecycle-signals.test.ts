@@ -75,4 +75,30 @@ describe('Lifecycle signal handling (child process)', function () {
     expect(lines.some((x) => x.msg === 'shutdown: in-flight requests finished')).to.equal(true);
     expect(lines.at(-1)).to.include({ msg: 'shutdown: complete; exiting', code: 0 });
   });
+
+  for (const [mode, message, origin] of [
+    ['exception', 'boom in a timer', 'uncaughtException'],
+    ['rejection', 'boom in a promise', 'unhandledRejection'],
+  ] as const) {
+    it(`on an unhandled ${mode} logs one structured line naming it and exits 1`, async () => {
+      const proc = spawn(process.execPath, ['--require', 'tsx/cjs', FIXTURE], {
+        cwd: REPO_ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, FIXTURE_THROW: mode },
+      });
+      child = proc;
+      let stdout = '';
+      let stderr = '';
+      proc.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+      proc.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+      const code = await new Promise<number | null>((resolve) => proc.once('exit', (c) => resolve(c)));
+      const lines = stdout.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as LogLine);
+      expect(code, stderr).to.equal(1);
+      const fatal = lines.filter((l) => l.msg === 'uncaught error; exiting');
+      expect(fatal, stdout).to.have.length(1);
+      expect(fatal[0]).to.include({ level: 'error', origin });
+      expect(fatal[0]!.err).to.include({ type: 'Error', message });
+      expect(stderr).to.equal('');
+    });
+  }
 });
