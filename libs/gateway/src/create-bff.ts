@@ -11,6 +11,7 @@ import {
   createAuthenticator,
   createEdgeApp,
   createEdgeRuntime,
+  releaseStartupMemory,
   serve,
   type EdgeConfig,
   type EdgeLogger,
@@ -248,4 +249,15 @@ export async function createBff(options: CreateBffOptions): Promise<Bff> {
       return closed;
     },
   };
+}
+
+/**
+ * main.ts's start: listens with readiness held (the `startup` check) until the one start-up memory collection has
+ * run, after the first JWKS download has settled, so its pause never lands on traffic. Tests call `bff.listen()`.
+ */
+export async function startBff(bff: Bff): Promise<Server> {
+  const memory = releaseStartupMemory({ readiness: bff.readiness, logger: bff.logger, after: bff.authenticator.ready() });
+  const server = await bff.listen();
+  await memory;
+  return server;
 }

@@ -5,7 +5,7 @@ export { RouteTable, compileRoutingMap, bodyLimitOf, createRouter, policyChain }
 export type { TableMatch, CompiledRoute, CompiledRoutingMap, CompileDeps, Router, PolicyChainDeps } from './router';
 export { proxyRoute, connectionTokens, isHopByHop, isClientIdentityHeader, isReservedHeader, upstreamRequestHeaders, clientResponseHeaders, forwardingHeaders, forwardedChain, clientAddressOf, principalHeaders, BodyLimiter, hasBody, limitedBody, payloadTooLarge } from './proxy';
 export type { ProxyDeps, ArrivalInfo } from './proxy';
-export { createBff } from './create-bff';
+export { createBff, startBff } from './create-bff';
 export type { CreateBffOptions, Bff, ApiKeySource } from './create-bff';
 // routing-map/, proxy/ and create-bff exports (routing owner: keep this marker line)
 export { createUpstreams, resolvePolicy, HttpUpstream, CircuitBreaker, Bulkhead, RetryBudget, allowedRetries, backoffDelay, retryableStatus, retryableError } from './clients';

@@ -3,8 +3,8 @@
  * API_KEYS_FILE, then listen. Config problems are printed one per line and the process exits 1.
  */
 import { join } from 'node:path';
-import { exitOnStartupError, releaseStartupMemory } from '@portico/edge';
-import { createBff } from '@portico/gateway';
+import { exitOnStartupError } from '@portico/edge';
+import { createBff, startBff } from '@portico/gateway';
 import { GRPC_UPSTREAMS, PROTO_PATH, ServiceBinding, UPSTREAMS } from './clients';
 import { publicApiHandlers } from './handlers';
 
@@ -34,10 +34,7 @@ async function main(): Promise<void> {
     apiKeys: 'redis-or-file',
   });
   binding.bind(bff);
-  // Readiness fails until one start-up collection has run, so the pause never lands on traffic.
-  const memory = releaseStartupMemory({ readiness: bff.readiness, logger: bff.logger, after: bff.authenticator.ready() });
-  await bff.listen();
-  await memory;
+  await startBff(bff);
 }
 
 main().catch((err: unknown) => exitOnStartupError(SERVICE_NAME, err));

@@ -1,6 +1,6 @@
 /** web-bff entry point: build from the environment and routes.yaml, mount live order updates, then listen; configuration problems print one per line and exit 1. */
-import { exitOnStartupError, releaseStartupMemory } from '@portico/edge';
-import { liveOrdersForBff } from '@portico/gateway';
+import { exitOnStartupError } from '@portico/edge';
+import { liveOrdersForBff, startBff } from '@portico/gateway';
 import { createWebBff, LOCAL_CORS_ORIGINS, SERVICE_NAME } from './web-bff';
 
 createWebBff()
@@ -9,9 +9,6 @@ createWebBff()
     const corsOrigins = bff.extra.CORS_ALLOWED_ORIGINS as readonly string[] | undefined;
     const allowedOrigins = corsOrigins ?? (bff.config.service.env === 'production' ? [] : LOCAL_CORS_ORIGINS);
     bff.mount('live orders', liveOrdersForBff(bff, { allowedOrigins, scopes: ['orders:read'] }));
-    // Readiness fails until one start-up collection has run, so the pause never lands on traffic.
-    const memory = releaseStartupMemory({ readiness: bff.readiness, logger: bff.logger, after: bff.authenticator.ready() });
-    await bff.listen();
-    await memory;
+    await startBff(bff);
   })
   .catch((err: unknown) => exitOnStartupError(SERVICE_NAME, err));

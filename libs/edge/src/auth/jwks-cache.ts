@@ -2,7 +2,8 @@
  * The signing keys of one issuer's JWKS (docs/edge-defaults.md "Authentication"): loaded at start-up, cached ~10 min and
  * refreshed in the background, refetched on an unknown kid at most once per 30 s, served stale up to 1 h while the
  * issuer is unreachable. Until the first load succeeds, retries back off from 500 ms to that 30 s, so a replica whose
- * first download failed (issuer restarting, a slow first connection) becomes ready seconds later, not 30 s later. Verifying tokens is jwt.ts's job.
+ * first download failed (issuer restarting, a slow first connection) becomes ready seconds later, not 30 s later.
+ * Verifying tokens is jwt.ts's job.
  */
 import type { KeyObject } from 'node:crypto';
 import type { Dispatcher } from 'undici';
