@@ -91,11 +91,12 @@ export class Lifecycle {
       void this.shutdown(signal);
     };
     // A throw nothing caught leaves the process in an unknown state: exit 1 as Node would (the orchestrator restarts
-    // it), but first say so as one structured line operators can search for, not a bare stack on stderr.
+    // it), but first say so as one structured line operators can search for, not a bare stack on stderr. Always
+    // process.exit, never the injectable `exit`: after close() that is a no-op, and the error must not be swallowed.
     const onFatal = (err: unknown, origin: string): void => {
       const e = err instanceof Error ? err : new Error(String(err));
       this.options.logger.error({ origin, err: { type: e.name, message: e.message, stack: e.stack } }, 'uncaught error; exiting');
-      this.exit(1);
+      process.exit(1);
     };
     for (const signal of signals) process.on(signal, onSignal);
     process.on('uncaughtException', onFatal);
