@@ -3,6 +3,8 @@
  * next request as soon as the last one answered, bounded by a duration AND a request count. Every request's outcome
  * is kept (status or error code, latency, start time), so tests assert on counts rather than on "did not crash".
  */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { Pool } from 'undici';
 
 /** One request to send; `tag` groups samples in summaries (e.g. the route). */
@@ -165,4 +167,34 @@ export function summarize(samples: readonly Sample[], where: (s: Sample) => bool
 export function describeSummary(summary: LoadSummary): string {
   const parts = Object.entries(summary.outcomes).map(([k, n]) => `${n} × ${k}`);
   return `${parts.join(', ') || 'no requests'}; p50 ${summary.p50} ms, p99 ${summary.p99} ms, max ${summary.max} ms`;
+}
+
+/** What runLoadInChild runs: runLoad's options, with the requests listed instead of a function. */
+export interface ChildLoadJob {
+  origin: string;
+  connections: number;
+  durationMs: number;
+  maxRequests: number;
+  ratePerSec?: number;
+  timeoutMs?: number;
+  /** Sent in turn, from the first again after the last. */
+  requests: LoadRequest[];
+}
+
+/**
+ * runLoad in a child process (load-child.ts), for measurements that must not include the test process's own
+ * garbage-collection pauses. The child inherits this process's CPU affinity.
+ */
+export async function runLoadInChild(job: ChildLoadJob): Promise<Sample[]> {
+  const child = spawn(process.execPath, ['--require', 'tsx/cjs', join(__dirname, 'load-child.ts')], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d));
+  child.stderr.on('data', (d: Buffer) => (err += d));
+  const timer = setTimeout(() => child.kill('SIGKILL'), job.durationMs + 30_000);
+  child.stdin.end(JSON.stringify(job));
+  const code = await new Promise<number | null>((resolve, reject) => child.once('error', reject).once('exit', resolve));
+  clearTimeout(timer);
+  if (code !== 0) throw new Error(`load child exited with ${code}: ${err.slice(-500)}`);
+  return JSON.parse(out) as Sample[];
 }
