@@ -4,7 +4,7 @@
  * order and restaurant backends. As separate deployments would, the overloaded BFF and its load generator get one
  * core (cpu1) and everything else the other (cpu0): what is tested is that overload does not travel through the
  * shared parts (backends, network), not how two processes share one core. The generator opens its 200 connections
- * before it fires (test/e2e/support/overload-child.ts says why).
+ * before it fires (LoadOptions.openFirst in test/e2e/support/load.ts says why).
  */
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';

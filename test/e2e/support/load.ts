@@ -51,6 +51,13 @@ export interface LoadOptions {
   ratePerSec?: number;
   /** Called with every sample as it completes (e.g. per-minute buckets in the soak). */
   onSample?: (sample: Sample) => void;
+  /**
+   * Opens every connection before the run, each with one GET of this path (not sampled), and calls `onOpen`; the
+   * duration counts from then. Node 20's libuv accepts one connection per event-loop turn, so a burst of new
+   * connections at a server already saturated by the first ones waits seconds in the kernel's accept queue: a
+   * property of the connection storm, not of how the server answers on the connections it has.
+   */
+  openFirst?: { path: string; onOpen?: (openedMs: number) => void };
 }
 
 /** A load run in progress. */
@@ -77,8 +84,8 @@ export function startLoad(options: LoadOptions): LoadRun {
     connectTimeout: timeout,
   });
   const samples: Sample[] = [];
-  const startAt = performance.now();
-  const endAt = startAt + options.durationMs;
+  let startAt = performance.now();
+  let endAt = startAt + options.durationMs;
   let stopped = false;
   let started = 0;
 
@@ -113,9 +120,29 @@ export function startLoad(options: LoadOptions): LoadRun {
       options.onSample?.(sample);
     }
   };
-  const done = Promise.all(Array.from({ length: options.connections }, worker))
-    .then(() => pool.close())
-    .then(() => samples);
+  const open = async (path: string): Promise<number> => {
+    const openedAt = performance.now();
+    // As many requests at once as connections: the pool opens one connection for each.
+    await Promise.all(
+      Array.from({ length: options.connections }, async () => {
+        const res = await pool.request({ method: 'GET', path });
+        await res.body.dump();
+      }),
+    );
+    if (pool.stats.connected < options.connections) throw new Error(`opened ${pool.stats.connected} of ${options.connections} connections`);
+    return performance.now() - openedAt;
+  };
+  const run = async (): Promise<Sample[]> => {
+    if (options.openFirst) {
+      options.openFirst.onOpen?.(await open(options.openFirst.path));
+      startAt = performance.now();
+      endAt = startAt + options.durationMs;
+    }
+    await Promise.all(Array.from({ length: options.connections }, worker));
+    await pool.close();
+    return samples;
+  };
+  const done = run();
   return {
     stop: () => void (stopped = true),
     done,
@@ -177,19 +204,38 @@ export interface ChildLoadJob {
   maxRequests: number;
   ratePerSec?: number;
   timeoutMs?: number;
+  /** Opens every connection with one GET of this path first (LoadOptions.openFirst). */
+  openFirstPath?: string;
   /** Sent in turn, from the first again after the last. */
   requests: LoadRequest[];
 }
 
+/** Where and how runLoadInChild runs its child. */
+export interface ChildLoadOptions {
+  /** Pins the child to this CPU (taskset -c); by default it inherits this process's affinity. */
+  cpu?: number;
+  /** Called once every connection is open, when the job has `openFirstPath`. */
+  onOpen?: (openedMs: number) => void;
+}
+
 /**
- * runLoad in a child process (load-child.ts), for measurements that must not include the test process's own
- * garbage-collection pauses. The child inherits this process's CPU affinity.
+ * runLoad in a child process (load-child.ts): for load that must not compete with the test's own event loop, and for
+ * measurements that must not include this process's garbage-collection pauses.
  */
-export async function runLoadInChild(job: ChildLoadJob): Promise<Sample[]> {
-  const child = spawn(process.execPath, ['--require', 'tsx/cjs', join(__dirname, 'load-child.ts')], { stdio: ['pipe', 'pipe', 'pipe'] });
+export async function runLoadInChild(job: ChildLoadJob, options: ChildLoadOptions = {}): Promise<Sample[]> {
+  const args = ['--require', 'tsx/cjs', join(__dirname, 'load-child.ts')];
+  const [command, argv] = options.cpu === undefined ? [process.execPath, args] : ['taskset', ['-c', String(options.cpu), process.execPath, ...args]];
+  const child = spawn(command, argv, { stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d));
+  child.stdout.on('data', (d: Buffer) => {
+    out += d;
+    const opened = /^open (\d+)\n/.exec(out);
+    if (opened) {
+      options.onOpen?.(Number(opened[1]));
+      out = out.slice(opened[0].length);
+    }
+  });
   child.stderr.on('data', (d: Buffer) => (err += d));
   const timer = setTimeout(() => child.kill('SIGKILL'), job.durationMs + 30_000);
   child.stdin.end(JSON.stringify(job));

@@ -1,10 +1,9 @@
 /**
- * Overload from outside the test process: a closed-loop generator (overload-child.ts) in a child process, optionally
- * pinned to one CPU with taskset, so the test's own event loop stays free to measure other services. Every connection
- * is open before the run starts; returns the counts per status.
+ * Overload from outside the test process: runLoad in a child process (runLoadInChild), optionally pinned to one CPU,
+ * so the test's own event loop stays free to measure other services. Every connection is opened before the run
+ * (LoadOptions.openFirst says why); returns the counts per status.
  */
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { percentile, runLoadInChild } from './load';
 
 /** What to fire. */
 export interface OverloadOptions {
@@ -39,33 +38,42 @@ export interface OverloadRun {
   result: Promise<OverloadResult>;
 }
 
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+
 /** Starts the generator for `durationS`; `result` rejects if it fails or runs 30 s past its duration. */
 export function overload(options: OverloadOptions): OverloadRun {
-  const child = join(__dirname, 'overload-child.ts');
-  const args = ['--require', 'tsx/cjs', child, JSON.stringify(options)];
-  const [command, argv] = options.cpu === undefined ? [process.execPath, args] : ['taskset', ['-c', String(options.cpu), process.execPath, ...args]];
-  let fired: () => void;
+  const url = new URL(options.url);
+  let connectMs = 0;
+  let fired!: () => void;
   const firing = new Promise<void>((resolve) => (fired = resolve));
-  const result = new Promise<OverloadResult>((resolve, reject) => {
-    const proc = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    proc.stdout.on('data', (d: Buffer) => {
-      out += d;
-      if (out.startsWith('firing\n')) fired();
-    });
-    proc.stderr.on('data', (d: Buffer) => (err += d));
-    const timer = setTimeout(() => proc.kill('SIGKILL'), (options.durationS + 30) * 1000);
-    proc.on('error', reject);
-    proc.on('exit', (code) => {
-      clearTimeout(timer);
-      if (code !== 0) return reject(new Error(`overload generator exited with ${code}: ${err.slice(-500)}`));
-      try {
-        resolve(JSON.parse(out.slice('firing\n'.length)) as OverloadResult);
-      } catch (e) {
-        reject(new Error(`overload generator printed no JSON result: ${(e as Error).message}; ${err.slice(-500)}`));
-      }
-    });
+  const result = runLoadInChild(
+    {
+      origin: url.origin,
+      connections: options.connections,
+      durationMs: options.durationS * 1000,
+      maxRequests: Number.MAX_SAFE_INTEGER,
+      timeoutMs: options.timeoutMs ?? 5000,
+      openFirstPath: '/livez',
+      requests: [{ path: url.pathname + url.search, headers: options.headers ?? {} }],
+    },
+    {
+      cpu: options.cpu,
+      onOpen: (ms) => {
+        connectMs = ms;
+        fired();
+      },
+    },
+  ).then((samples) => {
+    const statuses: Record<string, number> = {};
+    let errors = 0;
+    let timeouts = 0;
+    for (const s of samples) {
+      if (s.status !== undefined) statuses[s.status] = (statuses[s.status] ?? 0) + 1;
+      else if (TIMEOUT_CODES.has(s.error ?? '')) timeouts++;
+      else errors++;
+    }
+    const p99Ms = Math.round(percentile(samples.map((s) => s.latencyMs), 99));
+    return { requests: samples.length, statuses, errors, timeouts, p99Ms, connectMs };
   });
   // A generator that dies before firing must not leave the caller waiting on `firing`.
   return { firing: Promise.race([firing, result.then(() => undefined)]), result };
