@@ -39,7 +39,7 @@ export { tracingMiddleware, withClientSpan, injectTraceContext, currentTraceId, 
 // logging/, metrics/ and telemetry/ exports (telemetry owner: keep this marker line)
 export { createEdgeApp, createEdgeRuntime, serve, startService, runService, exitOnStartupError, releaseStartupMemory, STARTUP_CHECK, type StartupMemoryOptions } from './service';
 export type { EdgeAppDeps, EdgeAppOptions, EdgeRuntime, EdgeRuntimeOptions, PendingHook, Serving, ServeOptions, RunningService, ServiceDefinition, BuildService } from './service';
-export { Pool as UndiciPool, Client as UndiciClient, dispatcherRequest } from './undici';
+export { Pool as UndiciPool } from './undici';
 export { cors, CORS_DEFAULTS, parseOrigin, corsOriginsSchema } from './cors';
 export type { CorsOptions } from './cors';
 // cors/ exports (cors owner: keep this marker line)
