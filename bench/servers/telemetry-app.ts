@@ -1,13 +1,13 @@
 /**
- * The app the telemetry-overhead suite loads: Portico's app-wide edge middleware (request context and access log,
- * problem+json, metrics, span naming) in front of one route that fetches the upstream through an undici Pool.
+ * The app the telemetry-overhead suite loads: Portico's app-wide edge middleware (server span, request context and
+ * access log, problem+json, metrics, span naming) in front of one route that fetches the upstream through an undici Pool.
  */
 import Koa from 'koa';
 import pino from 'pino';
 import { Pool } from 'undici';
 import { createLogger, requestContext } from '../../libs/edge/src/logging';
 import { createMetrics, metricsMiddleware } from '../../libs/edge/src/metrics';
-import { tracingMiddleware } from '../../libs/edge/src/telemetry';
+import { serverSpanMiddleware, tracingMiddleware } from '../../libs/edge/src/telemetry';
 import { problemMiddleware } from '../../libs/edge/src/errors';
 import type { EdgeState } from '../../libs/edge/src/state';
 
@@ -18,6 +18,7 @@ const metrics = createMetrics({ serviceName: 'bench-app' });
 
 const app = new Koa<EdgeState>();
 app.silent = true;
+app.use(serverSpanMiddleware());
 app.use(requestContext({ logger, trustedProxyHops: 0 }));
 app.use(problemMiddleware());
 app.use(metricsMiddleware(metrics));

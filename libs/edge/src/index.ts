@@ -35,7 +35,8 @@ export { createLogger, REDACT_PATHS, requestContext, REQUEST_ID_PATTERN, clientA
 export type { LoggerConfig, RequestContextDeps } from './logging';
 export { EdgeMetrics, createMetrics, metricsMiddleware, METRICS_PATH } from './metrics';
 export type { MetricsOptions, UpstreamLabels, UpstreamOutcome } from './metrics';
-export { tracingMiddleware, withClientSpan, injectTraceContext, currentTraceId, shutdownTelemetry, isTelemetryStarted } from './telemetry';
+export { serverSpanMiddleware, tracingMiddleware, withClientSpan, clientSpans, injectTraceContext, currentTraceId, shutdownTelemetry, isTelemetryStarted } from './telemetry';
+export type { ClientSpan } from './telemetry';
 // logging/, metrics/ and telemetry/ exports (telemetry owner: keep this marker line)
 export { createEdgeApp, createEdgeRuntime, serve, startService, runService, exitOnStartupError, releaseStartupMemory, STARTUP_CHECK, type StartupMemoryOptions } from './service';
 export type { EdgeAppDeps, EdgeAppOptions, EdgeRuntime, EdgeRuntimeOptions, PendingHook, Serving, ServeOptions, RunningService, ServiceDefinition, BuildService } from './service';

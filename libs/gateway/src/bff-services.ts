@@ -4,7 +4,7 @@
  */
 import {
   createRateLimitStores,
-  injectTraceContext,
+  clientSpans,
   MemoryCacheStore,
   RedisApiKeyStore,
   RedisCacheStore,
@@ -70,7 +70,7 @@ export function createBffServices(input: BffServicesInput): BffServices {
   const upstreams = createUpstreams(defs, {
     logger,
     metrics: runtime.metrics,
-    injectHeaders: (headers) => void injectTraceContext(headers),
+    clientSpans,
   });
 
   let closed: Promise<void> | undefined;

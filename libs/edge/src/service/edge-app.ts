@@ -1,6 +1,6 @@
 /**
  * The app-wide edge stack every Portico service shares, outermost first (docs/style.md "How a request flows"):
- * request id and access log → problem+json → metrics → span naming → /livez /readyz /metrics → request guards.
+ * server span → request id and access log → problem+json → metrics → span naming → /livez /readyz /metrics → request guards.
  * Routes are the caller's: a BFF mounts its routing map, a backend its router.
  */
 import Koa from 'koa';
@@ -10,7 +10,7 @@ import { requestGuards } from '../guards';
 import { healthRoutes, type Readiness } from '../health';
 import { requestContext } from '../logging';
 import { metricsMiddleware, type EdgeMetrics } from '../metrics';
-import { tracingMiddleware } from '../telemetry';
+import { serverSpanMiddleware, tracingMiddleware } from '../telemetry';
 import type { EdgeLogger, EdgeState } from '../state';
 
 /** What the shared stack needs, created once at start-up. */
@@ -37,6 +37,7 @@ export function createEdgeApp(deps: EdgeAppDeps, options: EdgeAppOptions = {}): 
   app.silent = true;
   // Koa reports stream failures after the status line was sent; they belong in the log at debug, not on stderr.
   app.on('error', (err: Error) => deps.logger.debug({ err }, 'response stream failed'));
+  app.use(serverSpanMiddleware());
   app.use(requestContext({ logger: deps.logger, trustedProxyHops: deps.edge.http.trustedProxyHops }));
   app.use(problemMiddleware({ logger: deps.logger }));
   app.use(metricsMiddleware(deps.metrics));

@@ -1,3 +1,4 @@
 /** Telemetry: request span helpers and the shutdown hook. startTelemetry lives in sdk.ts, loaded only by the instrument entry and tests. */
-export { tracingMiddleware, withClientSpan, injectTraceContext, currentTraceId, isTracedRequest } from './spans';
+export { serverSpanMiddleware, tracingMiddleware, UNTRACED_PATHS, withClientSpan, clientSpans, isSelfTracedOrigin, injectTraceContext, currentTraceId, isTracedRequest } from './spans';
+export type { ClientSpan } from './spans';
 export { shutdownTelemetry, isTelemetryStarted } from './shutdown';

@@ -1,17 +1,17 @@
 /**
- * Starts the OpenTelemetry NodeSDK: server spans for node:http, client spans for undici and ioredis, W3C trace context,
- * OTLP/HTTP export only when an endpoint is given. Must run before Koa, undici or ioredis load; instrument.ts does that.
+ * Starts the OpenTelemetry NodeSDK: client spans for undici (except the gateway's pools, which make their own) and ioredis, W3C trace context, OTLP/HTTP export only when an
+ * endpoint is given. Server spans are the edge app's own (spans.ts serverSpanMiddleware). Must run before undici or
+ * ioredis load; instrument.ts does that.
  */
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { BatchSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import type { IncomingMessage } from 'node:http';
 import { isTelemetryStarted, registerTelemetryShutdown } from './shutdown';
+import { isSelfTracedOrigin } from './spans';
 
 /** How to start tracing; instrument.ts derives it from the OTEL_* variables. */
 export interface TelemetryOptions {
@@ -23,12 +23,7 @@ export interface TelemetryOptions {
   spanExporter?: SpanExporter;
   /** Span processors used as given, e.g. a SimpleSpanProcessor over an InMemorySpanExporter in tests; wins over the rest. */
   spanProcessors?: SpanProcessor[];
-  /** Incoming paths that get no server span (default: the probes and the scrape endpoint). */
-  ignorePaths?: readonly string[];
 }
-
-/** Paths never traced by default: probes and scrapes would drown real traffic. */
-export const UNTRACED_PATHS: readonly string[] = ['/livez', '/readyz', '/metrics'];
 
 /**
  * Starts the SDK once per process and registers shutdownTelemetry(); returns whether tracing runs. With neither
@@ -46,23 +41,19 @@ export function startTelemetry(options: TelemetryOptions = {}): boolean {
     metricReaders: [],
     logRecordProcessors: [],
     textMapPropagator: new W3CTraceContextPropagator(),
-    instrumentations: createInstrumentations(options.ignorePaths),
+    instrumentations: createInstrumentations(),
   });
   sdk.start();
   registerTelemetryShutdown(() => sdk.shutdown());
   return true;
 }
 
-/** The instrumentations startTelemetry registers: node:http server spans, undici and ioredis client spans. */
-export function createInstrumentations(ignorePaths: readonly string[] = UNTRACED_PATHS): Instrumentation[] {
-  const ignored = new Set(ignorePaths);
+/** The instrumentations startTelemetry registers: undici and ioredis client spans, only inside a request's trace. */
+export function createInstrumentations(): Instrumentation[] {
   return [
-    new HttpInstrumentation({
-      ignoreIncomingRequestHook: (req: IncomingMessage) => ignored.has(pathOf(req.url)),
-      // Background calls (JWKS refresh, probes) would each start a one-span trace of their own.
-      requireParentforOutgoingSpans: true,
-    }),
-    new UndiciInstrumentation({ requireParentforSpans: true }),
+    // Background calls (JWKS refresh, probes) would each start a one-span trace of their own; the gateway's upstream
+    // pools make their own spans (spans.ts clientSpans).
+    new UndiciInstrumentation({ requireParentforSpans: true, ignoreRequestHook: (request) => isSelfTracedOrigin(request.origin) }),
     // Command name only: keys and arguments carry subjects, client ids and cached data.
     new IORedisInstrumentation({ requireParentSpan: true, dbStatementSerializer: (command) => command }),
   ];
@@ -76,10 +67,4 @@ function spanProcessorsFor(options: TelemetryOptions): SpanProcessor[] {
     return [new BatchSpanProcessor(new OTLPTraceExporter({ url }))];
   }
   return [];
-}
-
-function pathOf(url: string | undefined): string {
-  if (!url) return '/';
-  const query = url.indexOf('?');
-  return query === -1 ? url : url.slice(0, query);
 }

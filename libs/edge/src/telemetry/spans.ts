@@ -1,23 +1,65 @@
 /**
- * Request-side tracing helpers over @opentelemetry/api: names the server span by route template, wraps non-HTTP
- * client calls in spans and injects W3C trace context. Starting the SDK is sdk.ts's job; without it all of this is a no-op.
+ * Request-side tracing over @opentelemetry/api: the server span of each request, named by route template; CLIENT spans
+ * for calls made on its behalf; W3C trace context in and out. Starting the SDK is sdk.ts's job; without it all of this
+ * is a no-op.
  */
-import { context, propagation, SpanKind, SpanStatusCode, trace, isSpanContextValid, type Attributes, type Span } from '@opentelemetry/api';
-import type * as OtelCore from '@opentelemetry/core';
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, isSpanContextValid, type Attributes, type Span } from '@opentelemetry/api';
 import type { Middleware } from 'koa';
 import { toEdgeError } from '../errors';
 import type { EdgeState } from '../state';
+import { isTelemetryStarted } from './shutdown';
 
 const tracer = trace.getTracer('@portico/edge');
 
-// ATTR_HTTP_ROUTE: the semantic-conventions package holds ~0.5 MiB of heap for this one name.
+// Attribute names from the HTTP semantic conventions (the semantic-conventions package holds ~0.5 MiB of heap for them).
 const ATTR_HTTP_ROUTE = 'http.route';
-// @opentelemetry/core (~0.6 MiB of heap) is needed only with a recording span, i.e. once the SDK has loaded it anyway.
-let otelCore: typeof OtelCore | undefined;
+
+/** Paths never traced by default: probes and scrapes would drown real traffic. */
+export const UNTRACED_PATHS: readonly string[] = ['/livez', '/readyz', '/metrics'];
 
 /**
- * Koa middleware: after the route chain ran, names the active server span `${method} ${template}` and records the
- * route and request id. Never the raw path or the principal. Does nothing when no recording span is active.
+ * Koa middleware, outermost: the request's SERVER span, continuing the caller's trace when it sent a `traceparent`, made
+ * active for everything after it and ended when the response finishes or the client goes away. Probes and scrapes get
+ * none. Without a started SDK it only calls next().
+ *
+ * Portico makes this span itself rather than through @opentelemetry/instrumentation-http, which wraps every listener of
+ * every request and response and, on a proxied route, tripled the CPU per request (bench/telemetry-overhead.ts).
+ */
+export function serverSpanMiddleware(ignorePaths: readonly string[] = UNTRACED_PATHS): Middleware<EdgeState> {
+  const ignored = new Set(ignorePaths);
+  return function serverSpan(ctx, next) {
+    if (!isTelemetryStarted() || ignored.has(ctx.path)) return next();
+    const req = ctx.req;
+    const parent = propagation.extract(ROOT_CONTEXT, req.headers);
+    const attributes: Attributes = {
+      'http.request.method': ctx.method,
+      'url.path': ctx.path,
+      'url.scheme': ctx.protocol,
+      'network.peer.address': req.socket.remoteAddress,
+    };
+    const userAgent = req.headers['user-agent'];
+    if (userAgent) attributes['user_agent.original'] = userAgent;
+    const span = tracer.startSpan(ctx.method, { kind: SpanKind.SERVER, attributes }, parent);
+    const res = ctx.res;
+    const end = (): void => {
+      res.off('finish', end);
+      res.off('close', end);
+      const status = res.statusCode;
+      span.setAttribute('http.response.status_code', status);
+      if (!res.writableFinished) span.setAttribute('portico.client_aborted', true);
+      if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
+    };
+    res.once('finish', end);
+    res.once('close', end);
+    return context.with(trace.setSpan(parent, span), next);
+  };
+}
+
+/**
+ * Koa middleware, inside problem+json: after the route chain ran, names the active server span `${method} ${template}`
+ * and records the route, the request id and any error that becomes a 5xx. Never the raw path or the principal. Does
+ * nothing when no recording span is active.
  */
 export function tracingMiddleware(): Middleware<EdgeState> {
   return async function tracing(ctx, next) {
@@ -35,11 +77,6 @@ export function tracingMiddleware(): Middleware<EdgeState> {
         span.updateName(`${ctx.method} ${route.template}`);
         span.setAttribute(ATTR_HTTP_ROUTE, route.template);
         span.setAttribute('portico.route.id', route.id);
-        // instrumentation-http renames the span from this when the response finishes; keep both in agreement.
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const { getRPCMetadata, RPCType } = (otelCore ??= require('@opentelemetry/core') as typeof OtelCore);
-        const rpc = getRPCMetadata(context.active());
-        if (rpc?.type === RPCType.HTTP) rpc.route = route.template;
       }
       if (ctx.state.requestId) span.setAttribute('portico.request.id', ctx.state.requestId);
     }
@@ -62,6 +99,57 @@ export async function withClientSpan<T>(name: string, attributes: Attributes, fn
       span.end();
     }
   });
+}
+
+/** A CLIENT span of one upstream call, made by the caller itself (see clientSpans). */
+export interface ClientSpan {
+  /** Adds this span's `traceparent` (and `tracestate`) to the outgoing headers. */
+  inject(headers: Record<string, string | string[]>): void;
+  /** Ends the span with the answer's status, if one came, and marks it failed when `failed`. */
+  end(statusCode: number | undefined, failed: boolean): void;
+}
+
+// On globalThis: sdk.ts (loaded by the instrument entry) and the service may hold two copies of this module.
+const SELF_TRACED = Symbol.for('portico.telemetry.selfTracedOrigins');
+function selfTracedOrigins(): Set<string> {
+  const holder = globalThis as { [SELF_TRACED]?: Set<string> };
+  return (holder[SELF_TRACED] ??= new Set());
+}
+
+/** True for an origin whose calls clientSpans() traces; instrumentation-undici skips them so no call gets two spans. */
+export function isSelfTracedOrigin(origin: unknown): boolean {
+  const origins = selfTracedOrigins();
+  if (origins.size === 0) return false;
+  const raw = String(origin);
+  if (origins.has(raw)) return true;
+  // Spelled differently (a trailing slash, a default port): compare the normalised origin.
+  return URL.canParse(raw) && origins.has(new URL(raw).origin);
+}
+
+/**
+ * Span starter for calls to `origin`, for a client that traces its calls itself (the gateway's upstream pools): each
+ * start() makes a CLIENT span under the active span, or returns undefined when no request is traced. Cheaper than
+ * instrumentation-undici, which parses the URL and every header of each call.
+ */
+export function clientSpans(origin: string): (name: string, attributes: Attributes) => ClientSpan | undefined {
+  const url = new URL(origin);
+  selfTracedOrigins().add(url.origin);
+  const serverAttributes: Attributes = { 'server.address': url.hostname, 'server.port': Number(url.port || (url.protocol === 'https:' ? 443 : 80)) };
+  return (name, attributes) => {
+    if (!isTelemetryStarted()) return undefined;
+    const parent = context.active();
+    // Like requireParentforSpans: a call outside any request (a background refresh) starts no trace of its own.
+    if (trace.getSpan(parent) === undefined) return undefined;
+    const span = tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes: { ...serverAttributes, ...attributes } }, parent);
+    return {
+      inject: (headers) => propagation.inject(trace.setSpan(parent, span), headers),
+      end: (statusCode, failed) => {
+        if (statusCode !== undefined) span.setAttribute('http.response.status_code', statusCode);
+        if (failed) span.setStatus({ code: SpanStatusCode.ERROR });
+        span.end();
+      },
+    };
+  };
 }
 
 /** Adds `traceparent` (and `tracestate`) for the active context to `headers` and returns them; unchanged when nothing is traced. */

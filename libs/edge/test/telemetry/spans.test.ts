@@ -2,7 +2,17 @@ import { expect } from 'chai';
 import Koa from 'koa';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { currentTraceId, injectTraceContext, tracingMiddleware, withClientSpan, shutdownTelemetry, isTelemetryStarted } from '../../src/telemetry';
+import {
+  clientSpans,
+  currentTraceId,
+  injectTraceContext,
+  isSelfTracedOrigin,
+  serverSpanMiddleware,
+  tracingMiddleware,
+  withClientSpan,
+  shutdownTelemetry,
+  isTelemetryStarted,
+} from '../../src/telemetry';
 import type { EdgeState } from '../../src/state';
 
 // In the mocha process no SDK runs (sdk.test.ts starts one in a child process): these prove the helpers cost nothing
@@ -24,6 +34,7 @@ describe('telemetry helpers without a started SDK', () => {
         throw err;
       }
     });
+    app.use(serverSpanMiddleware());
     app.use(tracingMiddleware());
     app.use(async (ctx) => {
       ctx.state.route = { id: 'get-order', template: '/orders/:orderId' };
@@ -36,7 +47,7 @@ describe('telemetry helpers without a started SDK', () => {
   });
   after(() => server.close());
 
-  it('tracingMiddleware passes requests and errors through untouched', async () => {
+  it('serverSpanMiddleware and tracingMiddleware pass requests and errors through untouched', async () => {
     const ok = await fetch(`${base}/orders/1`, { headers: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' } });
     expect(ok.status).to.equal(200);
     expect(await ok.json()).to.deep.equal({ traceId: null });
@@ -62,6 +73,16 @@ describe('telemetry helpers without a started SDK', () => {
       throw new Error('unavailable');
     }).catch((err: unknown) => (caught = err));
     expect((caught as Error).message).to.equal('unavailable');
+  });
+
+  it('clientSpans starts no span and injects nothing, but marks the origin as traced by its caller', () => {
+    const start = clientSpans('http://127.0.0.1:18080/');
+    expect(start('GET order', { 'portico.upstream': 'order' })).to.equal(undefined);
+    // instrumentation-undici skips these origins however they are spelled, and only these.
+    expect(isSelfTracedOrigin('http://127.0.0.1:18080')).to.equal(true);
+    expect(isSelfTracedOrigin('http://127.0.0.1:18080/')).to.equal(true);
+    expect(isSelfTracedOrigin('http://127.0.0.1:18081')).to.equal(false);
+    expect(isSelfTracedOrigin('not a url')).to.equal(false);
   });
 
   it('shutdownTelemetry is a no-op when telemetry never started', async () => {

@@ -19,12 +19,22 @@ export interface UpstreamMetrics {
   recordUpstream(labels: UpstreamLabels, durationMs: number): void;
 }
 
+/** The CLIENT span of one call; @portico/edge's ClientSpan fits. */
+export interface UpstreamSpan {
+  /** Adds the span's W3C trace context to the call's headers. */
+  inject(headers: Record<string, string | string[]>): void;
+  end(statusCode: number | undefined, failed: boolean): void;
+}
+
+/** Starts a span for one call, or returns undefined when the request is not traced. */
+export type UpstreamSpanStarter = (name: string, attributes: Record<string, string | number>) => UpstreamSpan | undefined;
+
 /** Collaborators of an upstream, created once at start-up. */
 export interface HttpUpstreamDeps {
   logger: EdgeLogger;
   metrics?: UpstreamMetrics;
-  /** Adds trace-context headers (W3C traceparent) to an outgoing call. */
-  injectHeaders?: (headers: Record<string, string | string[]>) => void;
+  /** Span starter per origin (@portico/edge clientSpans): one CLIENT span per call, retries included, with its traceparent sent. */
+  clientSpans?: (origin: string) => UpstreamSpanStarter;
   now?: () => number;
   random?: () => number;
 }
@@ -47,6 +57,7 @@ export class HttpUpstream implements Upstream {
   private readonly bulkhead: Bulkhead;
   private readonly budget: RetryBudget;
   private readonly now: () => number;
+  private readonly startSpan: UpstreamSpanStarter | undefined;
 
   constructor(
     readonly name: string,
@@ -55,6 +66,7 @@ export class HttpUpstream implements Upstream {
     private readonly deps: HttpUpstreamDeps,
   ) {
     this.now = deps.now ?? Date.now;
+    this.startSpan = deps.clientSpans?.(origin);
     this.pool = new UndiciPool(origin, {
       connections: policy.connections,
       pipelining: 1,
@@ -84,6 +96,13 @@ export class HttpUpstream implements Upstream {
   async dispatch(call: UpstreamCall): Promise<UpstreamResponse> {
     const started = performance.now();
     let outcome: UpstreamOutcome = 'error';
+    let statusCode: number | undefined;
+    const span = this.startSpan?.(`${call.method} ${this.name}`, {
+      'http.request.method': call.method,
+      'url.path': pathOnly(call.path),
+      'portico.upstream': this.name,
+      'portico.operation': call.operation,
+    });
     try {
       if (call.signal?.aborted) throw new UpstreamAbort('client');
       if (!this.bulkhead.tryAcquire()) {
@@ -101,7 +120,8 @@ export class HttpUpstream implements Upstream {
           outcome = 'circuit_open';
           throw circuitOpenFault(this.name, this.breaker.retryAfterMs());
         }
-        const res = await this.sendWithBreaker(call, ticket);
+        const res = await this.sendWithBreaker(call, ticket, span);
+        statusCode = res.statusCode;
         outcome = res.statusCode >= 500 ? 'server_error' : res.statusCode >= 400 ? 'client_error' : 'ok';
         // A streamed answer holds the slot until its body is consumed or destroyed: it is still a call in flight.
         if (res.buffered !== undefined) release();
@@ -117,13 +137,14 @@ export class HttpUpstream implements Upstream {
       throw fault;
     } finally {
       this.deps.metrics?.recordUpstream({ upstream: this.name, operation: call.operation, outcome }, performance.now() - started);
+      span?.end(statusCode, outcome !== 'ok' && outcome !== 'client_error');
     }
   }
 
-  private async sendWithBreaker(call: UpstreamCall, ticket: BreakerTicket): Promise<UpstreamResponse> {
+  private async sendWithBreaker(call: UpstreamCall, ticket: BreakerTicket, span: UpstreamSpan | undefined): Promise<UpstreamResponse> {
     let reached = false;
     try {
-      const res = await this.tries(call, () => (reached = true));
+      const res = await this.tries(call, span, () => (reached = true));
       // 5xx answers resolve for the caller to judge but count against the upstream; 4xx never do.
       this.breaker.record(ticket, res.statusCode >= 500 ? 'failure' : 'success');
       return res;
@@ -134,11 +155,11 @@ export class HttpUpstream implements Upstream {
     }
   }
 
-  private async tries(call: UpstreamCall, onAttempt: () => void): Promise<UpstreamResponse> {
+  private async tries(call: UpstreamCall, span: UpstreamSpan | undefined, onAttempt: () => void): Promise<UpstreamResponse> {
     const streamed = call.body instanceof Readable;
     const retries = allowedRetries(call.method, call.retries, streamed, this.policy.retry.maxRetries);
     const headers: Record<string, string | string[]> = { ...call.headers };
-    this.deps.injectHeaders?.(headers);
+    span?.inject(headers);
     this.budget.recordCall();
     const budgetMs = Math.max(0, call.deadline - this.now());
     for (let attempt = 0; ; attempt++) {
@@ -212,4 +233,9 @@ export class HttpUpstream implements Upstream {
   async close(): Promise<void> {
     await this.pool.destroy();
   }
+}
+
+function pathOnly(path: string): string {
+  const query = path.indexOf('?');
+  return query === -1 ? path : path.slice(0, query);
 }

@@ -6,7 +6,7 @@ import type { EdgeLogger } from '@portico/edge';
 import type { Upstream, UpstreamPolicy } from './upstream-types';
 import type { BreakerSettings, BreakerState } from './breaker';
 import type { RetrySettings } from './retry';
-import { HttpUpstream, type ResolvedUpstreamPolicy, type UpstreamMetrics } from './http-upstream';
+import { HttpUpstream, type UpstreamSpanStarter, type ResolvedUpstreamPolicy, type UpstreamMetrics } from './http-upstream';
 import { UPSTREAM_DEFAULTS } from './service-client';
 
 /** Per-upstream overrides; anything unset takes UPSTREAM_DEFAULTS. */
@@ -26,8 +26,8 @@ export interface UpstreamsDeps {
   logger: EdgeLogger;
   /** Any object with `recordUpstream(upstream, operation, outcome, seconds)`, e.g. EdgeMetrics. */
   metrics?: UpstreamMetrics;
-  /** Adds trace-context headers to each outgoing call (pass `injectTraceContext` from @portico/edge). */
-  injectHeaders?: (headers: Record<string, string | string[]>) => void;
+  /** Traces each call in a CLIENT span with trace context in its headers (pass `clientSpans` from @portico/edge). */
+  clientSpans?: (origin: string) => UpstreamSpanStarter;
   now?: () => number;
   random?: () => number;
 }

@@ -119,7 +119,7 @@ function requestHeaders(ctx: EdgeContext, route: RouteDefinition, deps: ProxyDep
     principalHeaders(ctx.state.principal),
   );
   if (ctx.state.requestId) headers['x-request-id'] = ctx.state.requestId;
-  // traceparent is added by the Upstream (its injectHeaders dependency), inside the client span.
+  // traceparent is added by the Upstream (its clientSpans dependency), from the call's CLIENT span.
   return headers;
 }
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { Readable } from 'node:stream';
 import { isEdgeError, type EdgeError } from '@portico/edge';
-import { createUpstreams, type UpstreamPolicyOverrides, type Upstreams } from '../../src/clients/upstreams';
+import { createUpstreams, type UpstreamsDeps, type UpstreamPolicyOverrides, type Upstreams } from '../../src/clients/upstreams';
 import type { UpstreamCall } from '../../src/clients/upstream-types';
 import { json, memoryLogger, sleep, startUpstream, type ScriptedUpstream } from './scripted-upstream';
 
@@ -22,7 +22,7 @@ describe('HttpUpstream.dispatch', () => {
   let up: ScriptedUpstream;
   let upstreams: Upstreams | undefined;
   const recorded: Array<[string, string, string, number]> = [];
-  const make = (policy: UpstreamPolicyOverrides = {}, extra: { injectHeaders?: (h: Record<string, string | string[]>) => void } = {}) => {
+  const make = (policy: UpstreamPolicyOverrides = {}, extra: Pick<UpstreamsDeps, 'clientSpans'> = {}) => {
     upstreams = createUpstreams(
       { order: { url: `${up.url}/ignored-base`, policy: { breaker: { minimumCalls: 1000 }, ...policy } } },
       { logger: memoryLogger(), metrics: { recordUpstream: (l, ms) => recorded.push([l.upstream, l.operation, l.outcome, ms / 1000]) }, ...extra },
@@ -373,11 +373,26 @@ describe('HttpUpstream.dispatch', () => {
       expect(up.sockets).to.be.within(1, 2);
     });
 
-    it('adds trace-context headers through injectHeaders', async () => {
-      const order = make({}, { injectHeaders: (h) => void (h.traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01') });
-      await (await order.dispatch(call({ headers: { 'x-request-id': 'r1' } }))).dump();
-      expect(up.seen[0]?.traceparent).to.equal('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
+    it('makes one span per call through clientSpans: its trace context in the headers, ended with the answer’s status', async () => {
+      const spans: Array<{ origin: string; name: string; attributes: Record<string, string | number>; ended: Array<[number | undefined, boolean]> }> = [];
+      const clientSpans = (origin: string) => (name: string, attributes: Record<string, string | number>) => {
+        const span = { origin, name, attributes, ended: [] as Array<[number | undefined, boolean]> };
+        spans.push(span);
+        return {
+          inject: (h: Record<string, string | string[]>) => void (h.traceparent = `00-0af7651916cd43dd8448eb211c80319c-${String(spans.length).padStart(16, '0')}-01`),
+          end: (status: number | undefined, failed: boolean) => void span.ended.push([status, failed]),
+        };
+      };
+      const order = make({}, { clientSpans });
+      await (await order.dispatch(call({ headers: { 'x-request-id': 'r1' }, path: '/orders/1?verbose=1' }))).dump();
+      up.handler = (_req, res) => json(res, 503, {});
+      await (await order.dispatch(call({ retries: 0 }))).dump();
+      expect(up.seen[0]?.traceparent).to.equal('00-0af7651916cd43dd8448eb211c80319c-0000000000000001-01');
       expect(up.seen[0]?.['x-request-id']).to.equal('r1');
+      expect(spans.map((s) => [s.origin, s.name, s.attributes['url.path'], s.attributes['portico.upstream'], s.ended])).to.deep.equal([
+        [up.url, 'GET order', '/orders/1', 'order', [[200, false]]],
+        [up.url, 'GET order', '/orders/1', 'order', [[503, true]]],
+      ]);
     });
 
     it('records one metric per dispatch with upstream, operation, outcome and seconds', async () => {

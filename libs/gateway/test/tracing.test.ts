@@ -1,0 +1,149 @@
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+
+interface OtlpValue {
+  stringValue?: string;
+  intValue?: number | string;
+  boolValue?: boolean;
+}
+interface OtlpSpan {
+  name: string;
+  kind: number;
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  status?: { code?: number };
+  attributes: Array<{ key: string; value: OtlpValue }>;
+}
+interface OtlpExport {
+  resourceSpans: Array<{ scopeSpans: Array<{ scope: { name: string }; spans: OtlpSpan[] }> }>;
+}
+interface Span {
+  name: string;
+  kind: number;
+  scope: string;
+  traceId: string;
+  spanId: string;
+  parentSpanId: string | null;
+  status: number;
+  attributes: Record<string, string | number | boolean | undefined>;
+}
+
+// OTLP/JSON span kinds and status codes.
+const SERVER = 2;
+const CLIENT = 3;
+const STATUS_ERROR = 2;
+
+function flatten(exports: OtlpExport[]): Span[] {
+  return exports.flatMap((e) =>
+    e.resourceSpans.flatMap((r) =>
+      r.scopeSpans.flatMap((s) =>
+        s.spans.map((span) => ({
+          name: span.name,
+          kind: span.kind,
+          scope: s.scope.name,
+          traceId: span.traceId,
+          spanId: span.spanId,
+          parentSpanId: span.parentSpanId || null,
+          status: span.status?.code ?? 0,
+          attributes: Object.fromEntries(span.attributes.map((a) => [a.key, a.value.stringValue ?? (a.value.intValue !== undefined ? Number(a.value.intValue) : a.value.boolValue)])),
+        })),
+      ),
+    ),
+  );
+}
+
+function runFixture(endpoint: string): Promise<{ statuses: number[]; received: Array<string | null> }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['--conditions=portico-source', '--require', 'tsx/cjs', '--require', '@portico/edge/instrument', join(__dirname, 'fixtures', 'traced-bff.ts')],
+      { env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_SERVICE_NAME: 'traced-bff', OTEL_SDK_DISABLED: '', REDIS_URL: '' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 25_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (code !== 0) return reject(new Error(`traced-bff exited with ${code}: ${err}`));
+      try {
+        resolve(JSON.parse(out.trim().split('\n').pop() ?? '') as { statuses: number[]; received: Array<string | null> });
+      } catch {
+        reject(new Error(`traced-bff printed no result: ${out} ${err}`));
+      }
+    });
+  });
+}
+
+describe('a BFF with tracing on (createBff under the instrument entry, OTLP/HTTP to a loopback collector)', function () {
+  this.timeout(30_000);
+  let collector: Server;
+  const exports: OtlpExport[] = [];
+  let result: { statuses: number[]; received: Array<string | null> };
+  let spans: Span[];
+  let servers: Span[];
+
+  before(async () => {
+    collector = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        exports.push(JSON.parse(body) as OtlpExport);
+        res.setHeader('content-type', 'application/json');
+        res.end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+    result = await runFixture(`http://127.0.0.1:${(collector.address() as AddressInfo).port}`);
+    spans = flatten(exports);
+    servers = spans.filter((s) => s.kind === SERVER);
+  });
+  after(() => collector.close());
+
+  it('answers the proxied routes (200, 200, 502 from a refused upstream) and the probe', () => {
+    expect(result.statuses).to.deep.equal([200, 200, 502, 200]);
+  });
+
+  it('makes one SERVER span per routed request, named by method and route template, and none for the probe', () => {
+    expect(servers.map((s) => [s.scope, s.name, s.attributes['http.response.status_code']])).to.deep.equal([
+      ['@portico/edge', 'GET /orders/:orderId', 200],
+      ['@portico/edge', 'GET /orders/:orderId', 200],
+      ['@portico/edge', 'GET /tickets/:ticketId', 502],
+    ]);
+    expect(servers.map((s) => s.status)).to.deep.equal([0, 0, STATUS_ERROR]);
+    expect(spans.filter((s) => s.attributes['url.path'] === '/livez')).to.deep.equal([]);
+  });
+
+  it('makes exactly one CLIENT span per upstream call, the gateway’s own, as the server span’s child (no second span from instrumentation-undici)', () => {
+    const clients = spans.filter((s) => s.kind === CLIENT);
+    expect(clients.map((s) => [s.scope, s.name, s.attributes['portico.upstream'], s.attributes['portico.operation']])).to.deep.equal([
+      ['@portico/edge', 'GET order', 'order', 'get-order'],
+      ['@portico/edge', 'GET order', 'order', 'get-order'],
+      ['@portico/edge', 'GET kitchen', 'kitchen', 'get-ticket'],
+    ]);
+    clients.forEach((client, i) => {
+      expect(client.parentSpanId).to.equal(servers[i]?.spanId);
+      expect(client.traceId).to.equal(servers[i]?.traceId);
+    });
+    expect(clients.map((s) => [s.attributes['url.path'], s.attributes['http.response.status_code'], s.status])).to.deep.equal([
+      ['/orders/42', 200, 0],
+      ['/orders/43', 200, 0],
+      ['/tickets/7', undefined, STATUS_ERROR],
+    ]);
+  });
+
+  it('sends the upstream a W3C traceparent carrying the trace id and the CLIENT span id', () => {
+    const clients = spans.filter((s) => s.kind === CLIENT);
+    expect(result.received).to.deep.equal([`00-${clients[0]?.traceId}-${clients[0]?.spanId}-01`, `00-${clients[1]?.traceId}-${clients[1]?.spanId}-01`]);
+  });
+
+  it('continues the trace of a caller that sent a traceparent', () => {
+    expect(servers[1]).to.include({ traceId: '0af7651916cd43dd8448eb211c80319c', parentSpanId: 'b7ad6b7169203331' });
+    expect(servers[0]?.parentSpanId).to.equal(null);
+  });
+});
