@@ -111,7 +111,8 @@ export function localApiKeysFile() {
  * whichever subset runs; `ports` maps each name to its port.
  */
 export function serviceEnv(service, all, ports, { host = LOCAL_HOST, nodeEnv = 'development' } = {}) {
-  const env = { PORT: String(ports.get(service.name)), HOST: host, NODE_ENV: nodeEnv };
+  // OTEL_SERVICE_NAME names each service's spans when OTEL_EXPORTER_OTLP_ENDPOINT is passed through.
+  const env = { PORT: String(ports.get(service.name)), HOST: host, NODE_ENV: nodeEnv, OTEL_SERVICE_NAME: service.name };
   // A gRPC backend's second port keeps its distance from the HTTP one, so it moves with the same offset (9104 = 9004 + 100).
   if (service.grpcPort) env.GRPC_PORT = String(ports.get(service.name) + service.grpcPort - service.defaultPort);
   for (const other of all) {

@@ -89,7 +89,7 @@ describe('fleet plan (scripts/fleet-plan.mjs)', () => {
     const all = discoverServices(root);
     const ports = defaultPorts(all, 100);
     const [consumer, order, web, pub] = all.map((s) => serviceEnv(s, all, ports));
-    expect(order).to.deep.equal({ PORT: '9103', HOST: '127.0.0.1', NODE_ENV: 'development', CONSUMER_SERVICE_URL: 'http://127.0.0.1:9101' });
+    expect(order).to.deep.equal({ PORT: '9103', HOST: '127.0.0.1', NODE_ENV: 'development', OTEL_SERVICE_NAME: 'order', CONSUMER_SERVICE_URL: 'http://127.0.0.1:9101' });
     expect(consumer).to.have.property('ORDER_SERVICE_URL', 'http://127.0.0.1:9103');
     expect(consumer).to.not.have.property('CONSUMER_SERVICE_URL');
     expect(web).to.include({
