@@ -289,7 +289,7 @@ function report(
       `per scenario (the new-token scenario varies the token with a wrk Lua script instead of \`-H\`) after a ${settings.warmupS} s warm-up. ` +
       'wrk, the upstream, the JWKS issuer and the OTLP sink on cpu0, the app alone on cpu1; Redis is the shared server at 127.0.0.1:6379 ' +
       `(not pinned). Every scenario serves GET /orders/:orderId with the same ${UPSTREAM_BODY.length}-byte JSON body, answered by the terminal ` +
-      'itself (no upstream) or, in the two proxied scenarios, fetched from the upstream through one keep-alive undici Pool. Every request carries ' +
+      'itself (no upstream) or, in the two proxied scenarios, fetched from the upstream through the gateway\'s Upstream (keep-alive undici Pool, breaker, bulkhead; its own CLIENT span when traced), as a BFF\'s proxied route does. Every request carries ' +
       `the same ${facts.tokenHeaderBytes}-byte Authorization header, bare ones too, so only the edge work differs. Each row is compared with the bare ` +
       'route with the same terminal.',
     '',
@@ -299,8 +299,8 @@ function report(
       'then authenticate (RS256 JWT, key from a loopback JWKS) → authorize (scope `orders:read`) → rateLimit (Redis sliding window, key principal, ' +
       '10⁹ per minute so it never rejects) → the terminal. Access lines go through `createLogger` to /dev/null (sync).',
     '- **tracing off**: no OTLP endpoint, the production default. **+ tracing (OTLP)**: `startTelemetry` with an OTLP/HTTP endpoint ' +
-      '(BatchSpanProcessor, every trace sampled, or 10% with `parentbased_traceidratio`): an HTTP server span, an ioredis client span ' +
-      `and, proxied, an undici client span per request, exported as OTLP/HTTP JSON to a loopback sink (${fmt(facts.exports)} exports received).`,
+      '(BatchSpanProcessor, every trace sampled, or 10% with `parentbased_traceidratio`): the edge app\'s server span, an ioredis client span ' +
+      `and, proxied, the gateway Upstream's client span per request, exported as OTLP/HTTP JSON to a loopback sink (${fmt(facts.exports)} exports received).`,
     `- **new token per request**: ${fmt(ROTATED_TOKENS)} tokens for ${fmt(ROTATED_TOKENS)} subjects cycled in order, more than the verified-token cache ` +
       'holds, so every request verifies an RS256 signature and counts against its own Redis key; the other full scenarios send one token, ' +
       'verified once and then served from the cache (a client reusing its access token).',

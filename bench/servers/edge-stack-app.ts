@@ -9,21 +9,25 @@ import Router from '@koa/router';
 import Koa, { type Middleware } from 'koa';
 import pino from 'pino';
 import { Counter, Gauge } from 'prom-client';
-import { Pool } from 'undici';
 import { authenticate, authorize, authPolicySchema, createAuthenticator } from '../../libs/edge/src/auth';
 import { createLogger } from '../../libs/edge/src/logging';
 import { createRateLimitStores, rateLimit, rateLimitPolicySchema } from '../../libs/edge/src/ratelimit';
 import { createEdgeApp, createEdgeRuntime, serve } from '../../libs/edge/src/service';
+import { clientSpans } from '../../libs/edge/src/telemetry';
+import { createUpstreams } from '../../libs/gateway/src/clients/upstreams';
 import type { EdgeState } from '../../libs/edge/src/state';
 import { UPSTREAM_BODY } from '../lib/upstream';
 
 const ROUTE = { id: 'get-order', template: '/orders/:orderId' } as const;
 const SERVICE_NAME = 'edge-stack-bench';
 
-// BENCH_UPSTREAM_URL set: the terminal fetches the body from that upstream through one keep-alive undici Pool, the way
-// a proxied route pays for its upstream; unset: it answers the pre-serialised body itself.
+// BENCH_UPSTREAM_URL set: the terminal fetches the body from that upstream through the gateway's Upstream (keep-alive
+// undici Pool, breaker, bulkhead, its own CLIENT span when traced), as a BFF's proxied route does; unset: it answers the
+// pre-serialised body itself.
 const upstreamUrl = process.env.BENCH_UPSTREAM_URL;
-const upstream = upstreamUrl ? new Pool(upstreamUrl, { connections: 64, keepAliveTimeout: 4_000 }) : undefined;
+const upstream = upstreamUrl
+  ? createUpstreams({ order: { url: upstreamUrl } }, { logger: createLogger({ serviceName: SERVICE_NAME, level: 'warn' }, pino.destination({ dest: '/dev/null', sync: true })), clientSpans }).get('order')
+  : undefined;
 
 // The terminal both modes share: what remains of a route once the edge functions are taken away.
 async function getOrder(ctx: Koa.ParameterizedContext<EdgeState>): Promise<void> {
@@ -32,9 +36,9 @@ async function getOrder(ctx: Koa.ParameterizedContext<EdgeState>): Promise<void>
     ctx.body = UPSTREAM_BODY;
     return;
   }
-  const res = await upstream.request({ method: 'GET', path: ctx.path });
+  const res = await upstream.dispatch({ method: 'GET', path: ctx.path, headers: {}, deadline: Date.now() + 5000, retries: 0, operation: ROUTE.id });
   ctx.status = res.statusCode;
-  ctx.body = Buffer.from(await res.body.arrayBuffer());
+  ctx.body = res.buffered ?? res.body;
 }
 
 function ready(port: number): void {

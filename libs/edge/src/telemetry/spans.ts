@@ -129,14 +129,15 @@ export function isSelfTracedOrigin(origin: unknown): boolean {
 /**
  * Span starter for calls to `origin`, for a client that traces its calls itself (the gateway's upstream pools): each
  * start() makes a CLIENT span under the active span, or returns undefined when no request is traced. Cheaper than
- * instrumentation-undici, which parses the URL and every header of each call.
+ * instrumentation-undici, which parses the URL and every header of each call. Undefined when tracing is off (decided at
+ * start-up, by the instrument entry), so an untraced service pays nothing per call.
  */
-export function clientSpans(origin: string): (name: string, attributes: Attributes) => ClientSpan | undefined {
+export function clientSpans(origin: string): ((name: string, attributes: Attributes) => ClientSpan | undefined) | undefined {
   const url = new URL(origin);
   selfTracedOrigins().add(url.origin);
+  if (!isTelemetryStarted()) return undefined;
   const serverAttributes: Attributes = { 'server.address': url.hostname, 'server.port': Number(url.port || (url.protocol === 'https:' ? 443 : 80)) };
   return (name, attributes) => {
-    if (!isTelemetryStarted()) return undefined;
     const parent = context.active();
     // Like requireParentforSpans: a call outside any request (a background refresh) starts no trace of its own.
     if (trace.getSpan(parent) === undefined) return undefined;

@@ -75,9 +75,8 @@ describe('telemetry helpers without a started SDK', () => {
     expect((caught as Error).message).to.equal('unavailable');
   });
 
-  it('clientSpans starts no span and injects nothing, but marks the origin as traced by its caller', () => {
-    const start = clientSpans('http://127.0.0.1:18080/');
-    expect(start('GET order', { 'portico.upstream': 'order' })).to.equal(undefined);
+  it('clientSpans gives no span starter when tracing is off, but marks the origin as traced by its caller', () => {
+    expect(clientSpans('http://127.0.0.1:18080/')).to.equal(undefined);
     // instrumentation-undici skips these origins however they are spelled, and only these.
     expect(isSelfTracedOrigin('http://127.0.0.1:18080')).to.equal(true);
     expect(isSelfTracedOrigin('http://127.0.0.1:18080/')).to.equal(true);

@@ -33,8 +33,11 @@ export type UpstreamSpanStarter = (name: string, attributes: Record<string, stri
 export interface HttpUpstreamDeps {
   logger: EdgeLogger;
   metrics?: UpstreamMetrics;
-  /** Span starter per origin (@portico/edge clientSpans): one CLIENT span per call, retries included, with its traceparent sent. */
-  clientSpans?: (origin: string) => UpstreamSpanStarter;
+  /**
+   * Span starter per origin (@portico/edge clientSpans; undefined when tracing is off): one CLIENT span per call,
+   * retries included, with its traceparent sent.
+   */
+  clientSpans?: (origin: string) => UpstreamSpanStarter | undefined;
   now?: () => number;
   random?: () => number;
 }

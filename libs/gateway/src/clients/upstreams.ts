@@ -27,7 +27,7 @@ export interface UpstreamsDeps {
   /** Any object with `recordUpstream(upstream, operation, outcome, seconds)`, e.g. EdgeMetrics. */
   metrics?: UpstreamMetrics;
   /** Traces each call in a CLIENT span with trace context in its headers (pass `clientSpans` from @portico/edge). */
-  clientSpans?: (origin: string) => UpstreamSpanStarter;
+  clientSpans?: (origin: string) => UpstreamSpanStarter | undefined;
   now?: () => number;
   random?: () => number;
 }
