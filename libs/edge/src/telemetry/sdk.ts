@@ -1,7 +1,7 @@
 /**
- * Starts the OpenTelemetry NodeSDK: client spans for undici (except the gateway's pools, which make their own) and ioredis, W3C trace context, OTLP/HTTP export only when an
- * endpoint is given. Server spans are the edge app's own (spans.ts serverSpanMiddleware). Must run before undici or
- * ioredis load; instrument.ts does that.
+ * Starts the OpenTelemetry NodeSDK: client spans for undici (except the gateway's pools, which make their own) and
+ * ioredis, W3C trace context, OTLP/HTTP export only when an endpoint is given. Server spans are the edge app's own
+ * (spans.ts serverSpanMiddleware). Must run before undici or ioredis load; instrument.ts does that.
  */
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';

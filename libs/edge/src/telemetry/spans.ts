@@ -23,7 +23,8 @@ export const UNTRACED_PATHS: readonly string[] = ['/livez', '/readyz', '/metrics
  * none. Without a started SDK it only calls next().
  *
  * Portico makes this span itself rather than through @opentelemetry/instrumentation-http, which wraps every listener of
- * every request and response and, on a proxied route, tripled the CPU per request (bench/telemetry-overhead.ts).
+ * every request and response: in one bench/edge-stack.ts run against the tree that still used it, a traced request of
+ * the full edge stack cost 413 CPU µs with this middleware and 732 with the instrumentation.
  */
 export function serverSpanMiddleware(ignorePaths: readonly string[] = UNTRACED_PATHS): Middleware<EdgeState> {
   const ignored = new Set(ignorePaths);
