@@ -83,7 +83,7 @@ async function main(): Promise<void> {
       '## Telemetry overhead',
       '',
       `Run ${machine.date}; ${settings.rounds} interleaved rounds of \`${command}\` per scenario after a ${settings.warmupS} s warm-up; ` +
-        'upstream, wrk and the OTLP sink on cpu0, the app alone on cpu1. The app is Koa with request context and access log, ' +
+        'upstream, wrk and the OTLP sink on cpu0, the app alone on cpu1. The app is Koa with the edge server span, request context and access log, ' +
         'problem+json, metrics and span naming in front of one route fetching a ' +
         `${UPSTREAM_BODY.length}-byte JSON body through an undici Pool. Medians; ratios are medians of per-round ratios. ` +
         `Highest steal seen in a run: ${fmt(steal, 1)}%. OTLP exports received by the sink: ${fmt(sink.exports())}.`,
