@@ -1,7 +1,7 @@
 /** @portico/edge: the common layer every Portico BFF links. Named exports only. */
 export { loadConfig, formatConfigError, edgeEnvShape, ConfigError, describeIssues, deepFreeze, durationSchema, sizeSchema, parseDuration, parseSize } from './config';
 export type { EdgeConfig, JwtAlgorithm, LoadConfigOptions } from './config';
-export { catalogue, problemType, isErrorCode, EdgeError, isEdgeError, problemMiddleware, renderProblem, problemBody, toEdgeError } from './errors';
+export { catalogue, problemType, isErrorCode, EdgeError, isEdgeError, problemMiddleware, renderProblem, writeProblem, logFailure, problemBody, toEdgeError } from './errors';
 export type { ErrorCode, EdgeErrorOptions, ProblemBody, ProblemDeps } from './errors';
 export { readJsonBody, readValidBody } from './body';
 export type { ReadJsonOptions } from './body';
@@ -28,13 +28,13 @@ export { Readiness, redisCheck, healthRoutes, LIVENESS_PATH, READINESS_PATH } fr
 export type { ReadinessCheck, ReadinessOptions, ReadinessReport, HealthDeps } from './health';
 export { Lifecycle, createLifecycle } from './lifecycle';
 export type { LifecycleOptions, ShutdownHook, DrainableReadiness } from './lifecycle';
-export { requestGuards, DEFAULT_GUARD_LIMITS, checkRequestPath, rawPathOf, limitBody, bodyTooLarge, serverOptions, applyServerTimeouts, handleClientError, clientErrorResponse, SERVER_LIMITS } from './guards';
+export { requestGuards, checkRequest, DEFAULT_GUARD_LIMITS, checkRequestPath, rawPathOf, limitBody, bodyTooLarge, serverOptions, applyServerTimeouts, handleClientError, clientErrorResponse, SERVER_LIMITS } from './guards';
 export type { GuardLimits } from './guards';
 // health/, lifecycle/ and guards/ exports (health owner: keep this marker line)
-export { createLogger, REDACT_PATHS, requestContext, REQUEST_ID_PATTERN, clientAddressFrom, trustedChain } from './logging';
-export type { LoggerConfig, RequestContextDeps } from './logging';
-export { EdgeMetrics, createMetrics, metricsMiddleware, METRICS_PATH } from './metrics';
-export type { MetricsOptions, UpstreamLabels, UpstreamOutcome } from './metrics';
+export { createLogger, REDACT_PATHS, requestContext, REQUEST_ID_PATTERN, requestIdOf, whenResponseDone, accessLoggerOf, logAccess, clientAddressFrom, trustedChain } from './logging';
+export type { LoggerConfig, RequestContextDeps, AccessFacts } from './logging';
+export { EdgeMetrics, createMetrics, metricsMiddleware, recordRequest, METRICS_PATH } from './metrics';
+export type { MetricsOptions, UpstreamLabels, UpstreamOutcome, RequestFacts } from './metrics';
 export { serverSpanMiddleware, tracingMiddleware, withClientSpan, clientSpans, injectTraceContext, currentTraceId, shutdownTelemetry, isTelemetryStarted } from './telemetry';
 export type { ClientSpan } from './telemetry';
 // logging/, metrics/ and telemetry/ exports (telemetry owner: keep this marker line)

@@ -1,4 +1,5 @@
 /** Renders every failure as RFC 9457 application/problem+json with the request id. Unknown errors become a generic 500; clients never see stacks or upstream internals. */
+import type { ServerResponse } from 'node:http';
 import type { Middleware } from 'koa';
 import { catalogue, problemType, type ErrorCode } from './catalogue';
 import { EdgeError, isEdgeError } from './edge-error';
@@ -20,6 +21,8 @@ export interface ProblemDeps {
   /** Used when the request has no logger of its own yet. */
   logger?: EdgeLogger;
 }
+
+const PROBLEM_JSON = 'application/problem+json';
 
 // Headers that still describe the answer after a failure; every other header set before the error is dropped.
 const KEEP_ON_ERROR = /^(x-request-id$|ratelimit|retry-after$|access-control-|vary$|allow$)/i;
@@ -74,7 +77,7 @@ export function renderProblem(ctx: EdgeContext, err: EdgeError): void {
   }
   for (const [name, value] of Object.entries(err.headers)) ctx.set(name, value);
   ctx.status = err.status;
-  ctx.type = 'application/problem+json';
+  ctx.type = PROBLEM_JSON;
   ctx.body = problemBody(err, ctx.state.requestId);
 }
 
@@ -90,12 +93,7 @@ export function problemMiddleware(deps: ProblemDeps = {}): Middleware<EdgeState>
       }
     } catch (thrown) {
       const err = toEdgeError(thrown);
-      const log = ctx.state.log ?? deps.logger;
-      if (err.code === 'INTERNAL') {
-        log?.error({ err: thrown, route: ctx.state.route?.id, requestId: ctx.state.requestId }, 'unhandled error');
-      } else if (err.status >= 500) {
-        log?.warn({ code: err.code, detail: err.detail, cause: describeCause(err.cause), route: ctx.state.route?.id, requestId: ctx.state.requestId }, 'request failed');
-      }
+      logFailure(ctx.state.log ?? deps.logger, thrown, err, ctx.state.route?.id, ctx.state.requestId);
       if (ctx.headerSent || !ctx.writable) {
         // The status line is gone; the only honest signal left is an aborted response.
         ctx.res.destroy();
@@ -104,6 +102,30 @@ export function problemMiddleware(deps: ProblemDeps = {}): Middleware<EdgeState>
       renderProblem(ctx, err);
     }
   };
+}
+
+/** Logs a failure that becomes a 5xx: an unexpected error with its stack, a mapped fault (502/503/504…) as a warning. */
+export function logFailure(log: EdgeLogger | undefined, thrown: unknown, err: EdgeError, routeId: string | undefined, requestId: string | undefined): void {
+  if (err.code === 'INTERNAL') {
+    log?.error({ err: thrown, route: routeId, requestId }, 'unhandled error');
+  } else if (err.status >= 500) {
+    log?.warn({ code: err.code, detail: err.detail, cause: describeCause(err.cause), route: routeId, requestId }, 'request failed');
+  }
+}
+
+/**
+ * Answers a problem on a bare ServerResponse whose headers are not sent yet, as renderProblem does on a Koa context:
+ * the error's headers, the request id, application/problem+json.
+ */
+export function writeProblem(res: ServerResponse, err: EdgeError, requestId: string): void {
+  const body = JSON.stringify(problemBody(err, requestId));
+  res.writeHead(err.status, {
+    ...err.headers,
+    'x-request-id': requestId,
+    'content-type': PROBLEM_JSON,
+    'content-length': Buffer.byteLength(body),
+  });
+  res.end(body);
 }
 
 function describeCause(cause: unknown): string | undefined {

@@ -71,23 +71,27 @@ function checkContentLength(req: IncomingMessage, maxBodyBytes: number): void {
 }
 
 /**
- * Koa middleware refusing malformed or oversized requests before routing: 414 for a long URL, 431 for too many
- * header fields, 400 for duplicate Host, underscored names, Transfer-Encoding on HTTP/1.0 or a bad Content-Length,
- * 413 when Content-Length exceeds `config.maxBodyBytes`, and 400 INVALID_PATH for unsafe paths.
+ * The guards as one check on the bare request: throws the EdgeError to answer with — 414 for a long URL, 431 for too
+ * many header fields, 400 for duplicate Host, underscored names, Transfer-Encoding on HTTP/1.0 or a bad Content-Length,
+ * 413 when Content-Length exceeds `maxBodyBytes`, and 400 INVALID_PATH for unsafe paths.
  */
+export function checkRequest(req: IncomingMessage, maxBodyBytes: number, limits: GuardLimits = DEFAULT_GUARD_LIMITS): void {
+  const target = req.url ?? '/';
+  // The request target reaches us as latin1 text from the parser, one character per byte.
+  if (target.length > limits.maxUrlBytes) {
+    throw new EdgeError('URI_TOO_LONG', { detail: `the request URL exceeds ${limits.maxUrlBytes} bytes` });
+  }
+  checkHeaders(req, limits);
+  checkContentLength(req, maxBodyBytes);
+  checkRequestPath(target);
+}
+
+/** Koa middleware refusing malformed or oversized requests before routing (checkRequest). */
 export function requestGuards(config: EdgeConfig['http'], limits: Partial<GuardLimits> = {}): Middleware<EdgeState> {
   const effective: GuardLimits = { ...DEFAULT_GUARD_LIMITS, ...limits };
   const maxBodyBytes = config.maxBodyBytes;
   return async function requestGuard(ctx, next) {
-    const req = ctx.req;
-    const target = req.url ?? '/';
-    // The request target reaches us as latin1 text from the parser, one character per byte.
-    if (target.length > effective.maxUrlBytes) {
-      throw new EdgeError('URI_TOO_LONG', { detail: `the request URL exceeds ${effective.maxUrlBytes} bytes` });
-    }
-    checkHeaders(req, effective);
-    checkContentLength(req, maxBodyBytes);
-    checkRequestPath(target);
+    checkRequest(ctx.req, maxBodyBytes, effective);
     await next();
   };
 }

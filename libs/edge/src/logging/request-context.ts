@@ -3,9 +3,10 @@
  * when the response finishes or the client goes away. Rendering errors is problem-middleware's job.
  */
 import { randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
-import type { EdgeContext, EdgeLogger, EdgeState } from '../state';
+import type { EdgeLogger, EdgeState } from '../state';
 import { currentTraceId } from '../telemetry';
 import { clientAddressFrom } from './client-address';
 
@@ -26,30 +27,41 @@ const QUIET_PATHS = new Set(['/livez', '/readyz', '/metrics']);
 /** Koa middleware: sets ctx.state.requestId, clientAddress and log, echoes X-Request-Id and writes the access log. */
 export function requestContext(deps: RequestContextDeps): Middleware<EdgeState> {
   const { logger, trustedProxyHops } = deps;
-  const accessLogger = withoutRedaction(logger);
+  const accessLogger = accessLoggerOf(logger);
   return async function requestContextMiddleware(ctx, next) {
     const started = performance.now();
-    const incoming = ctx.get('x-request-id');
-    const requestId = REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
+    const requestId = requestIdOf(ctx.req.headers['x-request-id']);
     ctx.state = new RequestState(ctx.state, logger, requestId) as unknown as EdgeState;
     ctx.state.clientAddress = clientAddressFrom(ctx.req.socket.remoteAddress, ctx.req.headers['x-forwarded-for'], trustedProxyHops);
     // Set before next() so the id survives a failure: problem-middleware keeps X-Request-Id on error responses.
     ctx.set('X-Request-Id', requestId);
     // Captured now: the server span is active here, but maybe not in the 'finish' listener.
     const traceId = currentTraceId();
-
-    let written = false;
-    const writeLine = (): void => {
-      if (written) return;
-      written = true;
-      ctx.res.off('finish', writeLine);
-      ctx.res.off('close', writeLine);
-      accessLog(ctx, accessLogger, requestId, traceId, started);
-    };
-    ctx.res.once('finish', writeLine);
-    ctx.res.once('close', writeLine);
+    whenResponseDone(ctx.res, () => {
+      const { route, principal, rateLimit, cache, clientAddress } = ctx.state;
+      logAccess(accessLogger, ctx.res, { requestId, traceId, method: ctx.method, path: ctx.path, route, principal, clientAddress, rateLimit, cache }, started);
+    });
     await next();
   };
+}
+
+/** The request id to use: a valid incoming X-Request-Id (REQUEST_ID_PATTERN), otherwise a new UUID. */
+export function requestIdOf(incoming: string | string[] | undefined): string {
+  return typeof incoming === 'string' && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
+}
+
+/** Calls `fn` once, when the response has finished or the connection closed before it could. */
+export function whenResponseDone(res: ServerResponse, fn: () => void): void {
+  let done = false;
+  const once = (): void => {
+    if (done) return;
+    done = true;
+    res.off('finish', once);
+    res.off('close', once);
+    fn();
+  };
+  res.once('finish', once);
+  res.once('close', once);
 }
 
 // Most requests never log beyond the access line, and pino's child() serialises its bindings (~1.3 µs): the child is
@@ -80,34 +92,51 @@ class RequestState {
 // logger's redaction paths cannot match it, yet pino runs its wildcard redactor (`*.headers…`) once per top-level key
 // of every line: ~10% of the edge stack's CPU per request (bench/edge-stack.ts). pino's child(bindings, { redact })
 // replaces redaction for that child only; same destination, level and base fields. Other loggers are used as given.
-function withoutRedaction(logger: EdgeLogger): EdgeLogger {
+/** The logger access lines go to: the service logger without redaction (see above). Made once per app. */
+export function accessLoggerOf(logger: EdgeLogger): EdgeLogger {
   const pinoLogger = logger as Partial<Logger>;
   if (pinoLogger.levels === undefined || typeof pinoLogger.child !== 'function') return logger;
   return pinoLogger.child({}, { redact: [] });
 }
 
-function accessLog(ctx: EdgeContext, logger: EdgeLogger, requestId: string, traceId: string | undefined, started: number): void {
-  const res = ctx.res;
+/** What one access line says about a request, beyond what the response itself tells. */
+export interface AccessFacts {
+  requestId: string;
+  traceId: string | undefined;
+  method: string;
+  /** The path as routed; probes and scrapes are logged at debug. */
+  path: string;
+  route?: EdgeState['route'];
+  principal?: EdgeState['principal'];
+  clientAddress?: string;
+  rateLimit?: EdgeState['rateLimit'];
+  cache?: EdgeState['cache'];
+  /** The answer's Content-Length when headers went out through writeHead(status, object), which getHeader cannot see. */
+  contentLength?: number;
+}
+
+/** Writes the one access line of a finished (or abandoned) response; `logger` comes from accessLoggerOf. */
+export function logAccess(logger: EdgeLogger, res: ServerResponse, facts: AccessFacts, started: number): void {
   const aborted = !res.writableFinished;
   // 499 (nginx's "client closed request") when the client left before a status line went out.
   const status = aborted && !res.headersSent ? 499 : res.statusCode;
-  const { route, principal, rateLimit, cache } = ctx.state;
-  const length = Number(res.getHeader('content-length'));
+  const { route, principal, rateLimit, cache } = facts;
+  const length = facts.contentLength ?? Number(res.getHeader('content-length'));
   const line = {
-    requestId,
-    traceId: traceId ?? null,
-    method: ctx.method,
+    requestId: facts.requestId,
+    traceId: facts.traceId ?? null,
+    method: facts.method,
     route: route ? { id: route.id, template: route.template } : null,
     status,
     durationMs: Math.round((performance.now() - started) * 1000) / 1000,
     clientId: principal ? (principal.clientId ?? principal.subject) : null,
-    clientAddress: ctx.state.clientAddress,
+    clientAddress: facts.clientAddress,
     bytes: Number.isFinite(length) ? length : null,
     cache: cache ?? null,
     rateLimited: rateLimit ? !rateLimit.allowed : false,
     ...(aborted ? { aborted: true } : {}),
   };
-  if (QUIET_PATHS.has(ctx.path)) logger.debug(line, 'request');
+  if (QUIET_PATHS.has(facts.path)) logger.debug(line, 'request');
   else if (status >= 500) logger.warn(line, 'request');
   else logger.info(line, 'request');
 }

@@ -4,7 +4,7 @@
  */
 import type { Middleware } from 'koa';
 import { toEdgeError } from '../errors';
-import type { EdgeContext, EdgeState } from '../state';
+import type { EdgeState } from '../state';
 import type { EdgeMetrics } from './metrics';
 
 /** The path Prometheus scrapes. */
@@ -41,28 +41,37 @@ export function metricsMiddleware(metrics: EdgeMetrics): Middleware<EdgeState> {
       throw err;
     } finally {
       metrics.inflight.dec();
-      record(metrics, ctx, status, failureCode, (performance.now() - started) / 1000);
+      const { route, rateLimit, cache } = ctx.state;
+      recordRequest(metrics, { route: route?.template, path: ctx.path, method: ctx.method, status, failureCode, rateLimit, cache }, (performance.now() - started) / 1000);
     }
   };
 }
 
-function record(metrics: EdgeMetrics, ctx: EdgeContext, status: number, failureCode: string | undefined, seconds: number): void {
-  const route = routeLabel(ctx);
-  const method = METHODS.has(ctx.method) ? ctx.method : 'OTHER';
+/** What a finished request is recorded by; the Koa stack and the gateway's direct routes fill it. */
+export interface RequestFacts {
+  /** The matched route's template; unmatched requests are labelled by fixed path or `unmatched`, never the raw path. */
+  route: string | undefined;
+  path: string;
+  method: string;
+  status: number;
+  /** The EdgeError code the request failed with, if it did. */
+  failureCode?: string;
+  rateLimit?: EdgeState['rateLimit'];
+  cache?: EdgeState['cache'];
+}
+
+/** Records one finished request: count and duration by route template, method and status, and its rate-limit and cache outcomes. */
+export function recordRequest(metrics: EdgeMetrics, facts: RequestFacts, seconds: number): void {
+  const route = facts.route ?? (FIXED_PATHS.has(facts.path) ? facts.path : 'unmatched');
+  const method = METHODS.has(facts.method) ? facts.method : 'OTHER';
+  const { status, failureCode, rateLimit, cache } = facts;
   metrics.httpRequests.inc({ route, method, status: String(status) });
   metrics.httpDuration.observe({ route, method, status_class: `${Math.floor(status / 100)}xx` }, seconds);
 
-  const { rateLimit, cache } = ctx.state;
   if (failureCode === 'RATE_LIMIT_UNAVAILABLE') metrics.rateLimitDecisions.inc({ route, outcome: 'store_failure' });
   else if (rateLimit) metrics.rateLimitDecisions.inc({ route, outcome: rateLimitOutcome(rateLimit) });
   else if (failureCode === 'RATE_LIMITED' || failureCode === 'QUOTA_EXCEEDED') metrics.rateLimitDecisions.inc({ route, outcome: 'limited' });
   if (cache) metrics.cacheLookups.inc({ route, result: CACHE_RESULT[cache] });
-}
-
-function routeLabel(ctx: EdgeContext): string {
-  const template = ctx.state.route?.template;
-  if (template) return template;
-  return FIXED_PATHS.has(ctx.path) ? ctx.path : 'unmatched';
 }
 
 // A decision made by the per-process fallback while the store is down counts as store_failure whatever it decided.

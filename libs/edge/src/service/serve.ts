@@ -2,7 +2,7 @@
  * Serves a Koa app with the edge server settings (header limits, timeouts, problem+json for malformed requests)
  * and the graceful-shutdown lifecycle. The app itself comes from createEdgeApp or the gateway.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type Koa from 'koa';
 import { applyServerTimeouts, handleClientError, serverOptions } from '../guards';
@@ -28,11 +28,19 @@ export interface ServeOptions {
   port?: number;
   /** Overrides the configured host. */
   host?: string;
+  /**
+   * Tried before the app for every request; returns true when it took the request and will answer it itself (the
+   * gateway's direct routes), false to leave it to the app.
+   */
+  front?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
 /** Listens on the configured host and port and wires shutdown hooks into the lifecycle. */
 export async function serve(app: Koa<EdgeState>, runtime: EdgeRuntime<unknown>, options: ServeOptions = {}): Promise<Serving> {
-  const server = applyServerTimeouts(createServer(serverOptions(), app.callback()));
+  const callback = app.callback();
+  const front = options.front;
+  const handler = front ? (req: IncomingMessage, res: ServerResponse) => void (front(req, res) || callback(req, res)) : callback;
+  const server = applyServerTimeouts(createServer(serverOptions(), handler));
   handleClientError(server, runtime.logger);
   let exitCode: ((code: number) => void) | undefined = options.exit;
   const lifecycle = createLifecycle({
