@@ -2,6 +2,8 @@
  * The terminal of an upstream route: streams the request body to `Upstream.dispatch()` and the answer back, never
  * parsing either (a small answer arrives whole, see UpstreamPolicy.bufferBytes, and is written in one piece). Timeouts, retries, breaker and pools are the Upstream's job; fault mapping is upstream-faults.ts's.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { Middleware } from 'koa';
 import { EdgeError, type EdgeContext, type EdgeState } from '@portico/edge';
 import type { Upstream } from '../clients/upstream-types';
@@ -26,39 +28,69 @@ export interface ProxyDeps {
 // RFC 9110 §6.4.1: these statuses never carry content.
 const NO_CONTENT = new Set([204, 205, 304]);
 
-/** Builds the proxy terminal for one route, once; throws when the route's origin has no upstream pool. */
-export function proxyRoute(route: RouteDefinition, deps: ProxyDeps): Middleware<EdgeState> {
+/** One request to forward, whoever received it: the Koa terminal below or a direct route (direct-route.ts). */
+export interface ForwardInput {
+  req: IncomingMessage;
+  /** The client's response: its early close aborts the upstream call. */
+  res: ServerResponse;
+  method: string;
+  /** Decoded path parameters of the matched route. */
+  params: Readonly<Record<string, string>>;
+  /** The raw query string, without `?`. */
+  querystring: string;
+  /** Whether the client connection is TLS (the edge trusts no client-sent protocol header for this). */
+  https: boolean;
+  requestId?: string;
+  principal?: EdgeState['principal'];
+  /** The JSON body already read and validated against policy.body, if the route declares one. */
+  parsedBody?: unknown;
+  /** The route deadline (ms since the epoch). */
+  deadline: number;
+}
+
+/** What to answer: status, client-safe headers, and the body (none for HEAD and 204/205/304). */
+export interface Forwarded {
+  status: number;
+  headers: Record<string, string | string[]>;
+  body: Buffer | Readable | undefined;
+}
+
+/** Forwards one request of a route; upstream faults are thrown as EdgeErrors (502/503/504/413). */
+export type Forwarder = (input: ForwardInput) => Promise<Forwarded>;
+
+/** Builds the forwarding of one route, once; throws when the route's origin has no upstream pool. */
+export function createForwarder(route: RouteDefinition, deps: ProxyDeps): Forwarder {
   const target = route.target;
   if (!target) throw new Error(`route ${route.id} has no upstream`);
   const upstream = findUpstream(deps, target);
   const limit = route.policy.bodyLimit ?? deps.defaultBodyLimit;
   const { timeout, retries } = route.policy;
 
-  return async function proxy(ctx: EdgeContext): Promise<void> {
-    const built = buildPath(target.segments, ctx.state.params ?? {});
+  return async function forward(input: ForwardInput): Promise<Forwarded> {
+    const built = buildPath(target.segments, input.params);
     const path = target.basePath && built === '/' ? target.basePath : `${target.basePath}${built}`;
-    const headers = requestHeaders(ctx, route, deps);
+    const headers = requestHeaders(input, route, deps);
     let body: Buffer | BodyLimiter | null = null;
-    if (ctx.state.body !== undefined) {
+    if (input.parsedBody !== undefined) {
       // The body was read and validated against policy.body; send the same JSON, now replayable.
-      body = Buffer.from(JSON.stringify(ctx.state.body));
+      body = Buffer.from(JSON.stringify(input.parsedBody));
       headers['content-length'] = String(body.length);
-    } else if (hasBody(ctx.req)) {
-      body = limitedBody(ctx.req, limit);
+    } else if (hasBody(input.req)) {
+      body = limitedBody(input.req, limit);
     }
     const limiter = body instanceof BodyLimiter ? body : undefined;
 
     // docs/edge-defaults.md: when the client goes away, the upstream call made for it is aborted.
-    const clientGone = new ClientGone(ctx.res);
+    const clientGone = new ClientGone(input.res);
 
     let response: Awaited<ReturnType<Upstream['dispatch']>>;
     try {
       response = await upstream.dispatch({
-        method: ctx.method,
-        path: `${path}${ctx.querystring ? `?${ctx.querystring}` : ''}`,
+        method: input.method,
+        path: `${path}${input.querystring ? `?${input.querystring}` : ''}`,
         headers,
         body,
-        deadline: ctx.state.deadline ?? Date.now() + timeout,
+        deadline: input.deadline,
         signal: clientGone,
         // A streamed body cannot be replayed, so it is sent once whatever the route allows.
         retries: limiter ? 0 : retries,
@@ -78,15 +110,37 @@ export function proxyRoute(route: RouteDefinition, deps: ProxyDeps): Middleware<
       await response.dump().catch(() => undefined);
       throw withRetryAfter(fault, response.headers['retry-after']);
     }
-    ctx.status = response.statusCode;
-    for (const [name, value] of Object.entries(clientResponseHeaders(response.headers))) ctx.set(name, value);
-    if (ctx.method === 'HEAD' || NO_CONTENT.has(response.statusCode)) {
+    const answer = { status: response.statusCode, headers: clientResponseHeaders(response.headers) };
+    if (input.method === 'HEAD' || NO_CONTENT.has(response.statusCode)) {
       await response.dump().catch(() => undefined);
-      return;
+      return { ...answer, body: undefined };
     }
-    // A buffered answer goes out with the status line in one write; Koa pipes a streamed one to the client and
-    // destroys it if the client goes away.
-    ctx.body = response.buffered ?? response.body;
+    // A buffered answer goes out with the status line in one write; a streamed one is piped to the client and
+    // destroyed if the client goes away.
+    return { ...answer, body: response.buffered ?? response.body };
+  };
+}
+
+/** Builds the proxy terminal (Koa middleware) for one route, once; throws when the route's origin has no upstream pool. */
+export function proxyRoute(route: RouteDefinition, deps: ProxyDeps): Middleware<EdgeState> {
+  const forward = createForwarder(route, deps);
+  const timeout = route.policy.timeout;
+  return async function proxy(ctx: EdgeContext): Promise<void> {
+    const answer = await forward({
+      req: ctx.req,
+      res: ctx.res,
+      method: ctx.method,
+      params: ctx.state.params ?? {},
+      querystring: ctx.querystring,
+      https: ctx.protocol === 'https',
+      requestId: ctx.state.requestId,
+      principal: ctx.state.principal,
+      parsedBody: ctx.state.body,
+      deadline: ctx.state.deadline ?? Date.now() + timeout,
+    });
+    ctx.status = answer.status;
+    for (const [name, value] of Object.entries(answer.headers)) ctx.set(name, value);
+    if (answer.body !== undefined) ctx.body = answer.body;
   };
 }
 
@@ -102,23 +156,24 @@ function findUpstream(deps: ProxyDeps, target: UpstreamTarget): Upstream {
   return upstream;
 }
 
-function requestHeaders(ctx: EdgeContext, route: RouteDefinition, deps: ProxyDeps): Record<string, string | string[]> {
-  const headers = upstreamRequestHeaders(ctx.req.headers, { forwardAuthorization: route.forwardAuthorization, remove: route.headers.remove });
+function requestHeaders(input: ForwardInput, route: RouteDefinition, deps: ProxyDeps): Record<string, string | string[]> {
+  const req = input.req;
+  const headers = upstreamRequestHeaders(req.headers, { forwardAuthorization: route.forwardAuthorization, remove: route.headers.remove });
   Object.assign(
     headers,
     route.headers.add,
     forwardingHeaders({
-      remoteAddress: ctx.req.socket.remoteAddress ?? '0.0.0.0',
-      forwardedFor: ctx.req.headers['x-forwarded-for'],
-      forwardedProto: ctx.req.headers['x-forwarded-proto'],
-      forwardedHost: ctx.req.headers['x-forwarded-host'],
-      host: ctx.req.headers.host,
-      protocol: ctx.protocol === 'https' ? 'https' : 'http',
+      remoteAddress: req.socket.remoteAddress ?? '0.0.0.0',
+      forwardedFor: req.headers['x-forwarded-for'],
+      forwardedProto: req.headers['x-forwarded-proto'],
+      forwardedHost: req.headers['x-forwarded-host'],
+      host: req.headers.host,
+      protocol: input.https ? 'https' : 'http',
       trustedProxyHops: deps.trustedProxyHops,
     }),
-    principalHeaders(ctx.state.principal),
+    principalHeaders(input.principal),
   );
-  if (ctx.state.requestId) headers['x-request-id'] = ctx.state.requestId;
+  if (input.requestId) headers['x-request-id'] = input.requestId;
   // traceparent is added by the Upstream (its clientSpans dependency), from the call's CLIENT span.
   return headers;
 }
