@@ -31,8 +31,8 @@ export type { LifecycleOptions, ShutdownHook, DrainableReadiness } from './lifec
 export { requestGuards, checkRequest, DEFAULT_GUARD_LIMITS, checkRequestPath, rawPathOf, limitBody, bodyTooLarge, serverOptions, applyServerTimeouts, handleClientError, clientErrorResponse, SERVER_LIMITS } from './guards';
 export type { GuardLimits } from './guards';
 // health/, lifecycle/ and guards/ exports (health owner: keep this marker line)
-export { createLogger, REDACT_PATHS, requestContext, REQUEST_ID_PATTERN, requestIdOf, whenResponseDone, accessLoggerOf, logAccess, clientAddressFrom, trustedChain } from './logging';
-export type { LoggerConfig, RequestContextDeps, AccessFacts } from './logging';
+export { createLogger, REDACT_PATHS, requestContext, REQUEST_ID_PATTERN, requestIdOf, whenResponseDone, accessLoggerOf, logAccess, AccessLog, clientAddressFrom, trustedChain } from './logging';
+export type { LoggerConfig, RequestContextDeps, AccessFacts, AccessLine, AccessLevel } from './logging';
 export { EdgeMetrics, createMetrics, metricsMiddleware, recordRequest, METRICS_PATH } from './metrics';
 export type { MetricsOptions, UpstreamLabels, UpstreamOutcome, RequestFacts } from './metrics';
 export { serverSpanMiddleware, tracingMiddleware, withClientSpan, clientSpans, injectTraceContext, currentTraceId, shutdownTelemetry, isTelemetryStarted } from './telemetry';

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { EdgeLogger, EdgeState } from '../state';
 import { currentTraceId } from '../telemetry';
 import { clientAddressFrom } from './client-address';
+import { AccessLog, type AccessLine } from './access-line';
 
 /** Collaborators for requestContext. */
 export interface RequestContextDeps {
@@ -92,11 +93,11 @@ class RequestState {
 // logger's redaction paths cannot match it, yet pino runs its wildcard redactor (`*.headers…`) once per top-level key
 // of every line: ~10% of the edge stack's CPU per request (bench/edge-stack.ts). pino's child(bindings, { redact })
 // replaces redaction for that child only; same destination, level and base fields. Other loggers are used as given.
-/** The logger access lines go to: the service logger without redaction (see above). Made once per app. */
-export function accessLoggerOf(logger: EdgeLogger): EdgeLogger {
+/** Where access lines go: the service logger without redaction (see above), written by AccessLog. Made once per app. */
+export function accessLoggerOf(logger: EdgeLogger): AccessLog {
   const pinoLogger = logger as Partial<Logger>;
-  if (pinoLogger.levels === undefined || typeof pinoLogger.child !== 'function') return logger;
-  return pinoLogger.child({}, { redact: [] });
+  if (pinoLogger.levels === undefined || typeof pinoLogger.child !== 'function') return new AccessLog(logger);
+  return new AccessLog(pinoLogger.child({}, { redact: [] }));
 }
 
 /** What one access line says about a request, beyond what the response itself tells. */
@@ -115,14 +116,14 @@ export interface AccessFacts {
   contentLength?: number;
 }
 
-/** Writes the one access line of a finished (or abandoned) response; `logger` comes from accessLoggerOf. */
-export function logAccess(logger: EdgeLogger, res: ServerResponse, facts: AccessFacts, started: number): void {
+/** Writes the one access line of a finished (or abandoned) response; `log` comes from accessLoggerOf. */
+export function logAccess(log: AccessLog, res: ServerResponse, facts: AccessFacts, started: number): void {
   const aborted = !res.writableFinished;
   // 499 (nginx's "client closed request") when the client left before a status line went out.
   const status = aborted && !res.headersSent ? 499 : res.statusCode;
   const { route, principal, rateLimit, cache } = facts;
   const length = facts.contentLength ?? Number(res.getHeader('content-length'));
-  const line = {
+  const line: AccessLine = {
     requestId: facts.requestId,
     traceId: facts.traceId ?? null,
     method: facts.method,
@@ -134,9 +135,7 @@ export function logAccess(logger: EdgeLogger, res: ServerResponse, facts: Access
     bytes: Number.isFinite(length) ? length : null,
     cache: cache ?? null,
     rateLimited: rateLimit ? !rateLimit.allowed : false,
-    ...(aborted ? { aborted: true } : {}),
   };
-  if (QUIET_PATHS.has(facts.path)) logger.debug(line, 'request');
-  else if (status >= 500) logger.warn(line, 'request');
-  else logger.info(line, 'request');
+  if (aborted) line.aborted = true;
+  log.write(QUIET_PATHS.has(facts.path) ? 'debug' : status >= 500 ? 'warn' : 'info', line);
 }
