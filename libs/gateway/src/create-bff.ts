@@ -30,7 +30,8 @@ import { referencedVariables } from './routing-map/upstream-env';
 import { compileRoutingMap, type CompileDeps } from './router/compile-routes';
 import { createRouter, type Router } from './router/router';
 import { policyChain } from './router/policy-chain';
-import { proxyRoute } from './proxy/proxy-route';
+import { createForwarder, proxyRoute } from './proxy/proxy-route';
+import { directRoutes } from './proxy/direct-route';
 import { principalHeaders } from './proxy/forwarded-headers';
 import { composeHandler } from './compose/declarative';
 import type { Upstreams } from './clients/upstreams';
@@ -153,11 +154,13 @@ export async function createBff(options: CreateBffOptions): Promise<Bff> {
   const authenticator = createAuthenticator(config.auth, { logger, apiKeys: apiKeyStoreFor(options.apiKeys, runtime as EdgeRuntime<unknown>) });
   const services = createBffServices({ runtime: runtime as EdgeRuntime<unknown>, authenticator, named: options.upstreams ?? {}, mapVariables: mapVariables.filter((v) => !grpcVars.has(v)), routeEnv, policy: upstreamPolicy });
 
+  const proxyDeps = { upstreams: services.upstreams, trustedProxyHops: config.http.trustedProxyHops, defaultBodyLimit: config.http.maxBodyBytes };
   const compileDeps: CompileDeps = {
     handlers: options.handlers ?? {},
     defaultBodyLimit: config.http.maxBodyBytes,
     policyChain: (route) => policyChain(route, services.policy),
-    proxy: (route) => proxyRoute(route, { upstreams: services.upstreams, trustedProxyHops: config.http.trustedProxyHops, defaultBodyLimit: config.http.maxBodyBytes }),
+    proxy: (route) => proxyRoute(route, proxyDeps),
+    direct: (route) => createForwarder(route, proxyDeps),
     // A `compose:` route calls its parts within the route deadline, carrying the verified principal's identity headers.
     grpc: (route) => grpc.route(route, config.http.maxBodyBytes),
     compose: (route) =>
@@ -191,6 +194,16 @@ export async function createBff(options: CreateBffOptions): Promise<Bff> {
     return run(0);
   });
   app.use(router.middleware);
+  // Proxied routes without edge functions skip the Koa stack while nothing else must see every request first.
+  const direct = directRoutes({
+    current: () => router.current(),
+    logger,
+    metrics,
+    maxBodyBytes: Number.MAX_SAFE_INTEGER,
+    defaultBodyLimit: config.http.maxBodyBytes,
+    trustedProxyHops: config.http.trustedProxyHops,
+    enabled: () => options.cors === undefined && mounted.length === 0,
+  });
   const upgraders: BffExtension[] = [];
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     if (upgraders.some((ext) => ext.handleUpgrade!(req, socket, head))) return;
@@ -238,7 +251,7 @@ export async function createBff(options: CreateBffOptions): Promise<Bff> {
     routingMapVersion: () => router.current().version,
     reload: () => watcher.reload('manual'),
     async listen(port, host) {
-      serving = await serve(app, runtime as EdgeRuntime<unknown>, { port, host });
+      serving = await serve(app, runtime as EdgeRuntime<unknown>, { port, host, front: direct });
       if (upgraders.length > 0) serving.server.on('upgrade', onUpgrade);
       if (options.signals !== false) serving.lifecycle.installSignalHandlers();
       logger.info({ routingMapVersion: router.current().version }, `${options.serviceName} serving; /readyz follows its checks`);

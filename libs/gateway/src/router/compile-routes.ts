@@ -7,6 +7,7 @@ import type { Middleware } from 'koa';
 import { z } from 'zod';
 import { ConfigError, EdgeError, readJsonBody, type EdgeContext, type EdgeState } from '@portico/edge';
 import type { RouteDefinition, RoutingMap } from '../routing-map/load-routing-map';
+import type { Forwarder } from '../proxy/proxy-route';
 import { RouteTable } from './route-table';
 
 /** A route ready to serve: its identity for metrics and spans, and its chain. */
@@ -15,6 +16,8 @@ export interface CompiledRoute {
   readonly template: string;
   readonly definition: RouteDefinition;
   readonly chain: (ctx: EdgeContext) => Promise<void>;
+  /** Set on a proxied route with no edge functions: its forwarding, for serving it without the Koa stack (direct-route.ts). */
+  readonly direct?: Forwarder;
 }
 
 /** A routing map compiled into a route table; swapped in as one reference. */
@@ -33,6 +36,8 @@ export interface CompileDeps {
   policyChain(route: RouteDefinition): Middleware<EdgeState>[];
   /** The terminal of an upstream route; may throw to reject the map (e.g. an origin without a pool). */
   proxy(route: RouteDefinition): Middleware<EdgeState>;
+  /** The forwarding of a proxied route with no edge functions, served directly; without it every route takes the chain. */
+  direct?(route: RouteDefinition): Forwarder;
   /** The terminal of a `compose:` route; without it such routes are refused. */
   compose?(route: RouteDefinition): Middleware<EdgeState>;
   /** The terminal of a `grpc:` route; without it such routes are refused. */
@@ -72,13 +77,19 @@ export function compileRoutingMap(map: RoutingMap, deps: CompileDeps): CompiledR
       else problems.push(`${name} › ${route.id} › ${route.upstream ? 'upstream' : route.compose ? 'compose' : route.grpc ? 'grpc' : 'policy'}: ${(err as Error).message}`);
       continue;
     }
+    // routeLimits alone (deadline, body limit) is the whole stack of a route without edge functions.
+    const direct = isProxied(route) && stack.length === 1 && !route.policy.body ? deps.direct?.(route) : undefined;
     if (route.policy.body) stack.push(validateBody(route, deps.defaultBodyLimit));
-    const compiled: CompiledRoute = { id: route.id, template: route.path, definition: route, chain: composeChain([...stack, terminal]) };
+    const compiled: CompiledRoute = { id: route.id, template: route.path, definition: route, chain: composeChain([...stack, terminal]), ...(direct ? { direct } : {}) };
     table.insert(route.method, route.pattern, compiled);
     routes.push(compiled);
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return { version: map.version, file: map.file, routes, table };
+}
+
+function isProxied(route: RouteDefinition): boolean {
+  return route.handler === undefined && route.compose === undefined && route.grpc === undefined && route.target !== undefined;
 }
 
 /** The body limit in force for a route. */

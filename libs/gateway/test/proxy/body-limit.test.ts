@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import { request } from 'undici';
-import { startProxy, startUpstream, type TestProxy, type TestUpstream } from './proxy-harness';
+import { PROXY_PATHS, proxyVia, startUpstream, type TestProxy, type TestUpstream } from './proxy-harness';
 import { send } from './http-client';
 
 const MB = 1024 * 1024;
@@ -76,7 +76,8 @@ async function upload(base: string, path: string, body: Readable, headers: Recor
   return { status: res.statusCode, text: await res.body.text() };
 }
 
-describe('request and response bodies through the proxy', function () {
+for (const via of PROXY_PATHS) describe(`request and response bodies through the proxy ${via.label}`, function () {
+  const startProxy = proxyVia(via);
   this.timeout(60_000);
   let upstream: TestUpstream;
   let proxy: TestProxy;

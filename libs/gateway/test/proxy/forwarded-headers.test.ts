@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { clientAddressFrom } from '@portico/edge';
 import { forwardedChain, forwardingHeaders, principalHeaders } from '../../src/proxy/forwarded-headers';
-import { startProxy, startUpstream, type TestProxy, type TestUpstream } from './proxy-harness';
+import { PROXY_PATHS, proxyVia, startUpstream, type TestProxy, type TestUpstream } from './proxy-harness';
 import { send } from './http-client';
 
 describe('forwarding headers', () => {
@@ -69,7 +69,8 @@ describe('forwarding headers', () => {
   });
 });
 
-describe('forwarding headers through the proxy', () => {
+for (const via of PROXY_PATHS) describe(`forwarding headers through the proxy ${via.label}`, () => {
+  const startProxy = proxyVia(via);
   let upstream: TestUpstream;
   const routes = 'routes:\n  - { id: thing, method: GET, path: /thing, upstream: "${U}/thing", policy: { auth: none } }\n';
   const spoofed = {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { clientResponseHeaders, isReservedHeader, upstreamRequestHeaders } from '../../src/proxy/hop-by-hop';
-import { startProxy, startUpstream, type TestProxy, type TestUpstream } from './proxy-harness';
+import { PROXY_PATHS, proxyVia, startUpstream, type TestProxy, type TestUpstream } from './proxy-harness';
 import { send } from './http-client';
 
 describe('hop-by-hop headers', () => {
@@ -50,7 +50,8 @@ describe('hop-by-hop headers', () => {
   });
 });
 
-describe('hop-by-hop headers through the proxy', () => {
+for (const via of PROXY_PATHS) describe(`hop-by-hop headers through the proxy ${via.label}`, () => {
+  const startProxy = proxyVia(via);
   let upstream: TestUpstream;
   let proxy: TestProxy;
 

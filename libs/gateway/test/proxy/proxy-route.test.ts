@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { request } from 'node:http';
-import { startProxy, startUpstream, type TestProxy, type TestUpstream } from './proxy-harness';
+import { PROXY_PATHS, proxyVia, startUpstream, type TestProxy, type TestUpstream } from './proxy-harness';
 import { send, sendRaw } from './http-client';
 
 const ROUTES = `
@@ -18,7 +18,8 @@ routes:
   - { id: fail, method: GET, path: /fail, upstream: "\${ORDER_URL}/fail", policy: { auth: none, retries: 0 } }
 `;
 
-describe('proxyRoute', () => {
+for (const via of PROXY_PATHS) describe(`proxyRoute ${via.label}`, () => {
+  const startProxy = proxyVia(via);
   let upstream: TestUpstream;
   let proxy: TestProxy;
   let aborted: Promise<void>;
@@ -135,7 +136,8 @@ describe('proxyRoute', () => {
   });
 });
 
-describe('proxyRoute with an unreachable or broken upstream', () => {
+for (const via of PROXY_PATHS) describe(`proxyRoute with an unreachable or broken upstream ${via.label}`, () => {
+  const startProxy = proxyVia(via);
   let garbage: TcpServer;
   let garbageUrl: string;
   let deadUrl: string;
@@ -158,9 +160,10 @@ describe('proxyRoute with an unreachable or broken upstream', () => {
   it('answers 502 problem+json for a refused connection, naming the service but not its host', async () => {
     const proxy = await startProxy(routes, { THING_URL: deadUrl });
     try {
-      const answer = await send(proxy.url, '/thing');
+      const answer = await send(proxy.url, '/thing', { headers: { 'x-request-id': 'req-1' } });
       expect(answer.status).to.equal(502);
       expect(answer.headers['content-type']).to.match(/^application\/problem\+json/);
+      expect(answer.headers['x-request-id']).to.equal('req-1');
       expect(answer.json()).to.include({ type: 'urn:portico:problem:upstream-unreachable', requestId: 'req-1' });
       expect(answer.text).to.not.contain('127.0.0.1').and.not.contain(new URL(deadUrl).port);
     } finally {
