@@ -51,18 +51,12 @@ export function requestIdOf(incoming: string | string[] | undefined): string {
   return typeof incoming === 'string' && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
 }
 
-/** Calls `fn` once, when the response has finished or the connection closed before it could. */
+/**
+ * Calls `fn` once the response is done: node:http emits 'close' on every response, after 'finish' when it was sent
+ * whole and on its own when the client went away first (res.writableFinished tells which).
+ */
 export function whenResponseDone(res: ServerResponse, fn: () => void): void {
-  let done = false;
-  const once = (): void => {
-    if (done) return;
-    done = true;
-    res.off('finish', once);
-    res.off('close', once);
-    fn();
-  };
-  res.once('finish', once);
-  res.once('close', once);
+  res.once('close', fn);
 }
 
 // Most requests never log beyond the access line, and pino's child() serialises its bindings (~1.3 µs): the child is

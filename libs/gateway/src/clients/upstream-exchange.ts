@@ -115,21 +115,24 @@ export class UpstreamResponse {
   }
 }
 
-/** How long a try may wait, and for what. */
+/** How long a try may wait, and for what: plain values, so a try allocates no closures for timers that rarely fire. */
 export interface ExchangeTimers {
   /** ms until the answer's headers must arrive (the per-try wait, capped by the deadline). */
   headersWithinMs: number;
-  /** The reason a late answer is aborted with. */
-  headersReason: () => UpstreamAbort;
+  /** True when that wait was cut short by the route deadline (a late answer is then "deadline", not "try-timeout"). */
+  headersCutByDeadline: boolean;
   /** True when the headers wait already ends at the route deadline, so the same timer also bounds a buffered body. */
   headersAtDeadline: boolean;
-  /** ms until the route deadline, measured when the headers arrive: a buffered body must be complete by then. */
-  deadlineFromNow: () => number;
-  /** The reason a body still incomplete at the deadline is aborted with. */
-  deadlineReason: () => UpstreamAbort;
+  /** The route deadline (ms on the `now` clock): a buffered body must be complete by then. */
+  deadline: number;
+  /** The call's whole budget in ms, for the deadline error's message. */
+  budgetMs: number;
+  now: () => number;
   /** When set, the headers wait starts only once this stream (the request body being uploaded) has ended. */
   upload?: Readable;
 }
+
+type TimerKind = 'headers' | 'deadline';
 
 /**
  * The dispatch handler of one try. Settles `promise` once: with an UpstreamResponse (buffered at the end of the body,
@@ -144,7 +147,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   private pendingAbort: Error | undefined;
   private timer: NodeJS.Timeout | undefined;
   private timerAtDeadline = false;
-  private timerReason: () => UpstreamAbort = () => new UpstreamAbort('deadline');
+  private timerKind: TimerKind = 'deadline';
   private statusCode = 0;
   private headers: UpstreamHeaders = {};
   private chunks: Buffer[] | undefined;
@@ -161,13 +164,13 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     });
     if (timers.upload) {
       // The route deadline alone bounds the upload; the wait for the answer starts when its last byte is read.
-      this.arm(timers.deadlineFromNow(), timers.deadlineReason, true);
+      this.arm(this.deadlineFromNow(), 'deadline', true);
       timers.upload.once('end', () => {
-        const left = timers.deadlineFromNow();
-        if (!this.settled) this.arm(Math.min(timers.headersWithinMs, left), timers.headersReason, left <= timers.headersWithinMs);
+        const left = this.deadlineFromNow();
+        if (!this.settled) this.arm(Math.min(timers.headersWithinMs, left), 'headers', left <= timers.headersWithinMs);
       });
     } else {
-      this.arm(timers.headersWithinMs, timers.headersReason, timers.headersAtDeadline);
+      this.arm(timers.headersWithinMs, 'headers', timers.headersAtDeadline);
     }
   }
 
@@ -196,8 +199,8 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
       this.chunks = [];
       // The headers came in time; the rest of a buffered body must arrive before the route deadline (usually the
       // timer already running: a try's wait is the time left to the deadline unless a shorter per-try timeout is set).
-      if (this.timerAtDeadline) this.timerReason = this.timers.deadlineReason;
-      else this.arm(this.timers.deadlineFromNow(), this.timers.deadlineReason, true);
+      if (this.timerAtDeadline) this.timerKind = 'deadline';
+      else this.arm(this.deadlineFromNow(), 'deadline', true);
       return;
     }
     this.clearTimer();
@@ -244,12 +247,22 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     this.reject(err);
   }
 
-  private arm(ms: number, reason: () => UpstreamAbort, atDeadline: boolean): void {
+  private arm(ms: number, kind: TimerKind, atDeadline: boolean): void {
     this.clearTimer();
     this.timerAtDeadline = atDeadline;
-    this.timerReason = reason;
+    this.timerKind = kind;
     // The reason is built only when the timer fires: an Error captures a stack, and most tries never time out.
     this.timer = setTimeout(() => this.abort(this.timerReason()), Math.max(0, ms));
+  }
+
+  private deadlineFromNow(): number {
+    return this.timers.deadline - this.timers.now();
+  }
+
+  private timerReason(): UpstreamAbort {
+    const { headersCutByDeadline, headersWithinMs, budgetMs } = this.timers;
+    if (this.timerKind === 'headers' && !headersCutByDeadline) return new UpstreamAbort('try-timeout', headersWithinMs);
+    return new UpstreamAbort('deadline', budgetMs);
   }
 
   private clearTimer(): void {

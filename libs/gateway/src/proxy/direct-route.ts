@@ -129,8 +129,10 @@ export function directRoutes(deps: DirectRouteDeps): (req: IncomingMessage, res:
 /** Writes an answer as Koa's respond() would for the same ctx.status, headers and body; returns its Content-Length. */
 function write(res: ServerResponse, answer: Forwarded, requestId: string): number | undefined {
   if (res.destroyed) return undefined;
-  // The upstream's own X-Request-Id (the one it was sent) wins, as when Koa sets the upstream's headers after ours.
-  const headers: Record<string, string | string[] | number> = { 'x-request-id': requestId, ...answer.headers };
+  // The forwarder's headers are a fresh object, ours to add to. The upstream's own X-Request-Id (the one it was
+  // sent) wins, as when Koa sets the upstream's headers after ours.
+  const headers: Record<string, string | string[] | number> = answer.headers;
+  headers['x-request-id'] ??= requestId;
   const body = answer.body;
   if (NO_CONTENT.has(answer.status)) {
     delete headers['content-type'];

@@ -110,14 +110,14 @@ export function createForwarder(route: RouteDefinition, deps: ProxyDeps): Forwar
       await response.dump().catch(() => undefined);
       throw withRetryAfter(fault, response.headers['retry-after']);
     }
-    const answer = { status: response.statusCode, headers: clientResponseHeaders(response.headers) };
+    const answerHeaders = clientResponseHeaders(response.headers);
     if (input.method === 'HEAD' || NO_CONTENT.has(response.statusCode)) {
       await response.dump().catch(() => undefined);
-      return { ...answer, body: undefined };
+      return { status: response.statusCode, headers: answerHeaders, body: undefined };
     }
     // A buffered answer goes out with the status line in one write; a streamed one is piped to the client and
     // destroyed if the client goes away.
-    return { ...answer, body: response.buffered ?? response.body };
+    return { status: response.statusCode, headers: answerHeaders, body: response.buffered ?? response.body };
   };
 }
 

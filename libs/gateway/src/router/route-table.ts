@@ -59,15 +59,17 @@ export class RouteTable<T> {
   /** Looks up a normalised path; HEAD falls back to GET (RFC 9110 §9.3.2). */
   match(method: string, path: string): TableMatch<T> {
     const segments = path === '/' ? [] : path.slice(1).split('/');
-    const allow = new Set<string>();
-    const found = this.search(this.root, segments, 0, [], method, allow);
+    // Methods seen at matching paths, for a 405; a Set is made only then.
+    const seen: string[] = [];
+    const found = this.search(this.root, segments, 0, [], method, seen);
     if (found) {
       const params: Record<string, string> = {};
       const { entry, captured } = found;
       entry.names.forEach((name, i) => (params[name] = captured[i] ?? ''));
       return { kind: 'found', value: entry.value, params };
     }
-    if (allow.size === 0) return { kind: 'not-found' };
+    if (seen.length === 0) return { kind: 'not-found' };
+    const allow = new Set(seen);
     if (allow.has('GET')) allow.add('HEAD');
     return { kind: 'method-not-allowed', allow: [...allow].sort() };
   }
@@ -78,7 +80,7 @@ export class RouteTable<T> {
     index: number,
     captured: string[],
     method: string,
-    allow: Set<string>,
+    allow: string[],
   ): { entry: Entry<T>; captured: string[] } | undefined {
     if (index === segments.length) return pick(current.methods, method, captured, allow);
     const segment = segments[index] as string;
@@ -97,9 +99,9 @@ export class RouteTable<T> {
   }
 }
 
-function pick<T>(entries: Map<string, Entry<T>>, method: string, captured: string[], allow: Set<string>): { entry: Entry<T>; captured: string[] } | undefined {
+function pick<T>(entries: Map<string, Entry<T>>, method: string, captured: string[], allow: string[]): { entry: Entry<T>; captured: string[] } | undefined {
   const entry = entries.get(method) ?? (method === 'HEAD' ? entries.get('GET') : undefined);
   if (entry) return { entry, captured };
-  for (const known of entries.keys()) allow.add(known);
+  for (const known of entries.keys()) allow.push(known);
   return undefined;
 }
