@@ -168,8 +168,10 @@ async function main(): Promise<void> {
       '',
       'nginx is capped by the shared cpu0 (wrk and the upstream), so "% of nginx req/s" flatters Node proxies: compare CPU per request.',
       `The Portico row is one BFF process built by createBff (the compiled @portico/gateway) from a routing map with one proxied GET route ` +
-        '(`policy: { auth: none }`: no rate limit, no cache), so it pays the edge app (request id, access log serialised then dropped, ' +
-        'problem+json, metrics, /livez /readyz), the router and the streaming proxy, but no auth or rate-limit work.',
+        '(`policy: { auth: none }`: no rate limit, no cache). Such a route is a direct route (libs/gateway/src/proxy/direct-route.ts): ' +
+        'served in front of the Koa app with the request guards, request id, path normalisation and routing, the streaming proxy, ' +
+        'problem+json faults, request metrics and the access line (serialised, then dropped), but no Koa context or middleware layers; ' +
+        'no auth or rate-limit work.',
       '',
       "Issue 3's goals for the Portico proxied route (medians of per-round ratios against nginx):",
       '',

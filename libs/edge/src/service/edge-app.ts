@@ -1,7 +1,9 @@
 /**
  * The app-wide edge stack every Portico service shares, outermost first (docs/style.md "How a request flows"):
  * server span → request id and access log → problem+json → metrics → span naming → /livez /readyz /metrics → request guards.
- * Routes are the caller's: a BFF mounts its routing map, a backend its router.
+ * Routes are the caller's: a BFF mounts its routing map, a backend its router. The gateway's direct routes
+ * (@portico/gateway proxy/direct-route.ts) run the same steps as plain functions for routes without edge functions:
+ * a step added here belongs there too.
  */
 import Koa from 'koa';
 import type { EdgeConfig } from '../config';
