@@ -61,7 +61,9 @@ export function directRoutes(deps: DirectRouteDeps): (req: IncomingMessage, res:
   const accessLogger = accessLoggerOf(deps.logger);
 
   return function direct(req, res) {
-    if (!deps.enabled() || isTelemetryStarted()) return false;
+    const map = deps.current();
+    // A map without direct routes costs every request nothing more than this check.
+    if (!map.hasDirect || !deps.enabled() || isTelemetryStarted()) return false;
     const url = req.url ?? '';
     const method = req.method ?? 'GET';
     // Origin-form targets only; anything unusual is the Koa app's to parse and answer.
@@ -71,12 +73,13 @@ export function directRoutes(deps: DirectRouteDeps): (req: IncomingMessage, res:
     let route: CompiledRoute;
     let params: Record<string, string>;
     try {
-      // A refusal is left to the app, which runs the same guards and answers it with its problem.
-      checkRequest(req, deps.maxBodyBytes);
+      // Matched first, so a request of another route pays no guard twice; the app runs the guards for it.
       path = normalisePath(query === -1 ? url : url.slice(0, query));
-      const match = deps.current().table.match(method, path);
+      const match = map.table.match(method, path);
       if (match.kind !== 'found' || !match.value.direct) return false;
       ({ value: route, params } = match);
+      // A refusal is left to the app, which runs the same guards and answers it with its problem.
+      checkRequest(req, deps.maxBodyBytes);
     } catch {
       return false;
     }

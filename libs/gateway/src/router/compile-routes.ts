@@ -26,6 +26,8 @@ export interface CompiledRoutingMap {
   readonly file: string;
   readonly routes: readonly CompiledRoute[];
   readonly table: RouteTable<CompiledRoute>;
+  /** True when some route has a direct forwarder. */
+  readonly hasDirect: boolean;
 }
 
 /** What compileRoutingMap needs to build each route's chain. */
@@ -85,7 +87,7 @@ export function compileRoutingMap(map: RoutingMap, deps: CompileDeps): CompiledR
     routes.push(compiled);
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  return { version: map.version, file: map.file, routes, table };
+  return { version: map.version, file: map.file, routes, table, hasDirect: routes.some((route) => route.direct !== undefined) };
 }
 
 function isProxied(route: RouteDefinition): boolean {

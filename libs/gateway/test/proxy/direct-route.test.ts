@@ -71,14 +71,19 @@ describe('direct routes: which requests skip the Koa stack', () => {
     upstreams = createUpstreams({ u: { url: upstream.url } }, { logger: silent });
     const proxyDeps = { upstreams, trustedProxyHops: 0, defaultBodyLimit: 1_048_576 };
     const noop = async (_ctx: unknown, next: () => Promise<unknown>) => void (await next());
-    const compiled = compileRoutingMap(map, {
+    const compileDeps: Parameters<typeof compileRoutingMap>[1] = {
       handlers: { hello: noop },
       defaultBodyLimit: 1_048_576,
       // Stands in for createBff's policyChain: one step per edge function the route declares.
       policyChain: (route) => [...(route.policy.auth !== 'none' ? [noop] : []), ...(route.policy.rateLimit ? [noop] : []), ...(route.policy.cache ? [noop] : [])],
       proxy: (route) => proxyRoute(route, proxyDeps),
       direct: (route) => createForwarder(route, proxyDeps),
-    });
+    };
+    const compiled = compileRoutingMap(map, compileDeps);
+    expect(compiled.hasDirect).to.equal(true);
+    // Without a direct route in the map, the front handler stops at its first check.
+    const guardedOnly = { ...map, routes: map.routes.filter((route) => route.policy.auth !== 'none') };
+    expect(compileRoutingMap(guardedOnly, { ...compileDeps }).hasDirect).to.equal(false);
     const front = directRoutes({
       current: () => compiled,
       logger: silent,
