@@ -33,7 +33,7 @@ import {
 } from '@portico/edge';
 import { normalisePath } from '../routing-map/normalise-path';
 import { bodyLimitOf, type CompiledRoute, type CompiledRoutingMap } from '../router/compile-routes';
-import type { Forwarded } from './proxy-route';
+import { NO_CONTENT, type Forwarded } from './proxy-route';
 
 /** What the direct routes share with the app they sit in front of. */
 export interface DirectRouteDeps {
@@ -53,8 +53,6 @@ export interface DirectRouteDeps {
 
 // Answered by the edge app itself (health/, metrics/), whatever the routing map says.
 const RESERVED = new Set([LIVENESS_PATH, READINESS_PATH, METRICS_PATH]);
-// Koa answers these statuses without content headers (RFC 9110 §6.4.1); a direct answer does the same.
-const NO_CONTENT = new Set([204, 205, 304]);
 
 /** The server's front handler (serve()'s `front`): takes a request of a direct route and returns true, else false. */
 export function directRoutes(deps: DirectRouteDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
@@ -137,6 +135,7 @@ function write(res: ServerResponse, answer: Forwarded, requestId: string): numbe
   const headers: Record<string, string | string[] | number> = answer.headers;
   headers['x-request-id'] ??= requestId;
   const body = answer.body;
+  // Koa answers these statuses without content headers (RFC 9110 §6.4.1); a direct answer does the same.
   if (NO_CONTENT.has(answer.status)) {
     delete headers['content-type'];
     delete headers['content-length'];

@@ -26,7 +26,7 @@ export interface ProxyDeps {
 }
 
 // RFC 9110 §6.4.1: these statuses never carry content.
-const NO_CONTENT = new Set([204, 205, 304]);
+export const NO_CONTENT: ReadonlySet<number> = new Set([204, 205, 304]);
 
 /** One request to forward, whoever received it: the Koa terminal below or a direct route (direct-route.ts). */
 export interface ForwardInput {
