@@ -5,7 +5,7 @@
 import { EdgeError, isEdgeError, type ErrorCode } from '@portico/edge';
 
 /** Why an upstream call was aborted on purpose; used as the AbortSignal reason so the fault table can tell them apart. */
-export type AbortKind = 'try-timeout' | 'deadline' | 'client';
+export type AbortKind = 'try-timeout' | 'body-timeout' | 'deadline' | 'client';
 
 /** An abort reason Portico sets itself: a per-try timeout, the route deadline, or the client going away. */
 export class UpstreamAbort extends Error {
@@ -57,6 +57,7 @@ const BY_CODE: Record<string, FaultRow> = {
 
 const BY_ABORT: Record<AbortKind, FaultRow> = {
   'try-timeout': { code: 'UPSTREAM_TIMEOUT', class: 'timeout', detail: 'no answer within {ms} ms' },
+  'body-timeout': { code: 'UPSTREAM_TIMEOUT', class: 'timeout', detail: 'response body stalled for {ms} ms' },
   deadline: { code: 'DEADLINE_EXCEEDED', class: 'deadline', detail: 'request deadline reached after {ms} ms' },
   client: { code: 'CLIENT_CLOSED_REQUEST', class: 'aborted', detail: 'client closed the request' },
 };

@@ -74,8 +74,13 @@ export class HttpUpstream implements Upstream {
       connections: policy.connections,
       pipelining: 1,
       connect: { timeout: policy.connectTimeoutMs },
-      headersTimeout: policy.headersTimeoutMs,
-      bodyTimeout: policy.bodyTimeoutMs,
+      // Off in undici: each try's UpstreamExchange bounds the wait for headers (per try, within the deadline) and a
+      // streamed body's stalls itself. undici's timers cost more than they look: with headers, body and keep-alive
+      // timeouts that differ, every request makes two new timer objects that live until undici's next 0.5 s tick,
+      // so they all reach V8's old space; at 50 connections that tripled scavenge pauses (~2.8 ms against ~0.7 ms) and
+      // forced mark-compacts every few seconds, the proxied route's p99 (docs/benchmarks.md, proxy-baselines).
+      headersTimeout: 0,
+      bodyTimeout: 0,
       // docs/edge-defaults.md › Paths and headers: idle sockets close before a Node upstream's 5 s keep-alive does; hints may not extend it.
       keepAliveTimeout: policy.keepAliveTimeoutMs,
       keepAliveMaxTimeout: policy.keepAliveTimeoutMs,
@@ -191,6 +196,7 @@ export class HttpUpstream implements Upstream {
         headersAtDeadline: headersWithinMs === remaining,
         deadline: call.deadline,
         budgetMs,
+        bodyIdleMs: this.policy.bodyTimeoutMs,
         now: this.now,
         // A streamed upload may take longer to send than an answer may take to start: until its last byte is read only
         // the route deadline applies, and the per-try wait for the answer starts from there.

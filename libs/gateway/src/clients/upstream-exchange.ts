@@ -20,14 +20,20 @@ const DUMP_LIMIT_BYTES = 128 * 1024;
 /** The body of a streamed answer: a Readable fed by the exchange, with the reading helpers callers need. */
 export class UpstreamBody extends Readable {
   private controller: Dispatcher.DispatchController | undefined;
+  private onRead: (() => void) | undefined;
 
-  /** @internal The exchange hands over its controller so reads resume a paused socket and destroy() aborts it. */
-  attach(controller: Dispatcher.DispatchController): void {
+  /**
+   * @internal The exchange hands over its controller so reads resume a paused socket and destroy() aborts it, and
+   * learns of every read (a reader asking for more restarts the body's idle clock).
+   */
+  attach(controller: Dispatcher.DispatchController, onRead: () => void): void {
     this.controller = controller;
+    this.onRead = onRead;
   }
 
   override _read(): void {
     this.controller?.resume();
+    this.onRead?.();
   }
 
   override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
@@ -127,12 +133,17 @@ export interface ExchangeTimers {
   deadline: number;
   /** The call's whole budget in ms, for the deadline error's message. */
   budgetMs: number;
+  /**
+   * ms a streamed answer's body may stall between chunks while its reader keeps reading (UpstreamPolicy.bodyTimeoutMs).
+   * Kept here rather than as undici's bodyTimeout: see HttpUpstream's pool options.
+   */
+  bodyIdleMs: number;
   now: () => number;
   /** When set, the headers wait starts only once this stream (the request body being uploaded) has ended. */
   upload?: Readable;
 }
 
-type TimerKind = 'headers' | 'deadline';
+type TimerKind = 'headers' | 'deadline' | 'body';
 
 /**
  * The dispatch handler of one try. Settles `promise` once: with an UpstreamResponse (buffered at the end of the body,
@@ -203,18 +214,24 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
       else this.arm(this.deadlineFromNow(), 'deadline', true);
       return;
     }
-    this.clearTimer();
     const stream = new UpstreamBody();
-    stream.attach(controller);
-    stream.once('close', this.onFinished);
+    stream.attach(controller, () => this.timer?.refresh());
+    stream.once('close', () => {
+      this.clearTimer();
+      this.onFinished();
+    });
     this.stream = stream;
     this.settled = true;
+    this.arm(this.timers.bodyIdleMs, 'body', false);
     this.resolve(new UpstreamResponse(statusCode, headers, stream));
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.chunks) this.chunks.push(chunk);
-    else if (this.stream && !this.stream.push(chunk)) controller.pause();
+    else if (this.stream) {
+      this.timer?.refresh();
+      if (!this.stream.push(chunk)) controller.pause();
+    }
   }
 
   onResponseEnd(): void {
@@ -252,7 +269,13 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     this.timerAtDeadline = atDeadline;
     this.timerKind = kind;
     // The reason is built only when the timer fires: an Error captures a stack, and most tries never time out.
-    this.timer = setTimeout(() => this.abort(this.timerReason()), Math.max(0, ms));
+    this.timer = setTimeout(() => this.onTimer(), Math.max(0, ms));
+  }
+
+  private onTimer(): void {
+    // A paused body waits for its reader, not for the upstream: its idle clock starts again (as undici's does).
+    if (this.timerKind === 'body' && this.controller?.paused) this.timer?.refresh();
+    else this.abort(this.timerReason());
   }
 
   private deadlineFromNow(): number {
@@ -260,7 +283,8 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   }
 
   private timerReason(): UpstreamAbort {
-    const { headersCutByDeadline, headersWithinMs, budgetMs } = this.timers;
+    const { headersCutByDeadline, headersWithinMs, budgetMs, bodyIdleMs } = this.timers;
+    if (this.timerKind === 'body') return new UpstreamAbort('body-timeout', bodyIdleMs);
     if (this.timerKind === 'headers' && !headersCutByDeadline) return new UpstreamAbort('try-timeout', headersWithinMs);
     return new UpstreamAbort('deadline', budgetMs);
   }

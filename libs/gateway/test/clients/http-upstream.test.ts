@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { isEdgeError, type EdgeError } from '@portico/edge';
 import { createUpstreams, type UpstreamsDeps, type UpstreamPolicyOverrides, type Upstreams } from '../../src/clients/upstreams';
 import type { UpstreamCall } from '../../src/clients/upstream-types';
+import { upstreamFault } from '../../src/upstream-faults';
 import { json, memoryLogger, sleep, startUpstream, type ScriptedUpstream } from './scripted-upstream';
 
 function call(overrides: Partial<UpstreamCall> = {}): UpstreamCall {
@@ -345,6 +346,62 @@ describe('HttpUpstream.dispatch', () => {
       expect(err).to.include({ code: 'DEADLINE_EXCEEDED', status: 504 });
       expect(Date.now() - started).to.be.within(250, 1500);
       await closed;
+    });
+
+    it('answers 504 UPSTREAM_TIMEOUT when no headers come within the upstream’s headersTimeoutMs', async () => {
+      up.handler = async (_req, res) => {
+        await sleep(600);
+        json(res, 200, {});
+      };
+      const started = Date.now();
+      const err = await failure(make({ headersTimeoutMs: 150 }).dispatch(call({ retries: 0 })));
+      expect(Date.now() - started).to.be.within(130, 500);
+      expect(err).to.include({ code: 'UPSTREAM_TIMEOUT', status: 504, detail: 'order service: no answer within 150 ms' });
+    });
+
+    it('fails a streamed body that stalls for bodyTimeoutMs with UPSTREAM_TIMEOUT, and closes the socket', async () => {
+      up.handler = (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write('[1,');
+      };
+      const res = await make({ bodyTimeoutMs: 200 }).dispatch(call());
+      expect(res.buffered).to.equal(undefined);
+      const closed = up.nextEarlyClose();
+      const started = Date.now();
+      const bodyErr = await res.text().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(Date.now() - started).to.be.within(180, 1000);
+      expect(upstreamFault(bodyErr, 'order')).to.include({ code: 'UPSTREAM_TIMEOUT', status: 504, detail: 'order service: response body stalled for 200 ms' });
+      await closed;
+    });
+
+    it('lets a streamed body take longer than bodyTimeoutMs in all while each chunk comes within it', async () => {
+      up.handler = async (_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        for (let i = 0; i < 5; i++) {
+          res.write(String(i));
+          await sleep(100);
+        }
+        res.end();
+      };
+      const res = await make({ bodyTimeoutMs: 250 }).dispatch(call());
+      expect(await res.text()).to.equal('01234');
+    });
+
+    it('does not time out a streamed body while its reader, not the upstream, is the one pausing', async () => {
+      const size = 4 * 1024 * 1024;
+      up.handler = (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/octet-stream' });
+        res.end(Buffer.alloc(size, 7));
+      };
+      const res = await make({ bodyTimeoutMs: 150 }).dispatch(call());
+      // Nothing reads for 3× the idle limit: the socket is paused by backpressure, not stalled by the upstream.
+      await sleep(450);
+      let bytes = 0;
+      for await (const chunk of res.body) bytes += (chunk as Buffer).length;
+      expect(bytes).to.equal(size);
     });
 
     it('stops waiting for a call queued behind a full pool when the client goes away', async () => {
