@@ -13,7 +13,7 @@ import { dependencies, dependencyOrder, ownerRef, partParams, partRefs, pathPara
 import { GrpcPart, type ComposeGrpcDeps } from './grpc-part';
 import { composeParts, partFault, type CompositionParts } from './parts';
 import { selectFields, type KnownFields } from './fields';
-import { requestDeadline } from './request-deadline';
+import { branchDeadline } from './request-deadline';
 
 /** What a declarative composition needs, created once at start-up. */
 export interface ComposeDeps {
@@ -120,20 +120,17 @@ export function composeHandler(spec: ComposeSpec, deps: ComposeDeps): Middleware
     const params = ctx.state.params ?? {};
     // So is a path or query value that does not fit a gRPC request field.
     for (const plan of plans) plan.grpc?.check(params, ctx.query);
-    const siblings = new AbortController();
-    const base = requestDeadline(ctx, deps.routeTimeoutMs);
-    const signal = base.clientSignal ? AbortSignal.any([base.clientSignal, siblings.signal]) : siblings.signal;
-    const branch = base.withSignal(signal).child(spec.margin);
+    const branch = branchDeadline(ctx, spec.margin, deps.routeTimeoutMs);
     const headers = { ...deps.headers?.(ctx), 'x-request-id': ctx.state.requestId };
     try {
       const check = owner && { ...owner, subject: ctx.state.principal?.subject };
-      const input: RunInput = { ctx, deadline: branch, headers, params, upstreamOf, owner: check };
+      const input: RunInput = { ctx, deadline: branch.deadline, headers, params, upstreamOf, owner: check };
       const body = await composeParts((parts) => run(plans, input, parts), { log: ctx.state.log });
       ctx.status = 200;
       ctx.body = selectFields(body, ctx.query.fields, known);
     } catch (err) {
       // A required part failed: the answer is lost, so stop every branch still running for it.
-      siblings.abort();
+      branch.cancel();
       throw err;
     }
   };

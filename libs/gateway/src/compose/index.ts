@@ -4,4 +4,4 @@ export { selectFields, parseFields, type KnownFields } from './fields';
 export { composeSpecSchema, composePartSchema, dependencyOrder, type ComposeSpec, type ComposePart } from './compose-schema';
 export { composeHandler, type ComposeDeps } from './declarative';
 export { composeGrpcSchema, GrpcPart, type ComposeGrpcTarget, type ComposeGrpcDeps, type GrpcPartInput } from './grpc-part';
-export { requestDeadline, clientGoneSignal } from './request-deadline';
+export { requestDeadline, clientGoneSignal, branchDeadline, type BranchDeadline } from './request-deadline';

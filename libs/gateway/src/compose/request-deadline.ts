@@ -3,23 +3,47 @@ import type { EdgeContext } from '@portico/edge';
 import { Deadline, DEFAULT_ROUTE_DEADLINE_MS } from '../clients/deadline';
 import { UpstreamAbort } from '../upstream-faults';
 
-/** An AbortSignal that fires when the client disconnects before the response is complete. */
-export function clientGoneSignal(ctx: EdgeContext): AbortSignal {
+/** An AbortController aborted (reason: UpstreamAbort 'client') when the client disconnects before the response is complete. */
+function clientGoneController(ctx: EdgeContext): AbortController {
   const controller = new AbortController();
   const res = ctx.res;
   if (res.destroyed && !res.writableFinished) {
     controller.abort(new UpstreamAbort('client'));
-    return controller.signal;
+    return controller;
   }
   // A response 'close' before it finished means the socket went away (docs/edge-defaults.md: abort every upstream call).
   res.once('close', () => {
     if (!res.writableFinished) controller.abort(new UpstreamAbort('client'));
   });
-  return controller.signal;
+  return controller;
+}
+
+/** An AbortSignal that fires when the client disconnects before the response is complete. */
+export function clientGoneSignal(ctx: EdgeContext): AbortSignal {
+  return clientGoneController(ctx).signal;
 }
 
 /** The request's deadline: `ctx.state.deadline` when the route chain set one, else now + `defaultMs` (5 s). */
 export function requestDeadline(ctx: EdgeContext, defaultMs: number = DEFAULT_ROUTE_DEADLINE_MS, signal: AbortSignal = clientGoneSignal(ctx)): Deadline {
   const at = ctx.state.deadline ?? Date.now() + defaultMs;
   return new Deadline(at, signal);
+}
+
+/** The deadline shared by the branches of one composed request, and the one switch that stops them all. */
+export interface BranchDeadline {
+  /** The request's deadline less the margin, its signal aborted when the client goes away or cancel() is called. */
+  deadline: Deadline;
+  /** Aborts every branch call still running: a required part failed, so their answers are lost. */
+  cancel(): void;
+}
+
+/**
+ * The branches' deadline: requestDeadline less `marginMs` (time left to build the answer), with one signal for both
+ * reasons to stop. Not AbortSignal.any([client, siblings]): that costs a second controller and a composite signal tied
+ * to its sources by WeakRefs, which V8's young-generation GC treats as strong, so under load every composed request's
+ * signals reached old space and forced mark-compacts (docs/benchmarks.md, portico-composition).
+ */
+export function branchDeadline(ctx: EdgeContext, marginMs: number, defaultMs: number = DEFAULT_ROUTE_DEADLINE_MS): BranchDeadline {
+  const controller = clientGoneController(ctx);
+  return { deadline: requestDeadline(ctx, defaultMs, controller.signal).child(marginMs), cancel: () => controller.abort() };
 }

@@ -4,7 +4,7 @@
  */
 import type { Middleware } from 'koa';
 import type { EdgeState } from '@portico/edge';
-import { composeParts, dependent, requestDeadline, selectFields, type KnownFields } from '@portico/gateway';
+import { branchDeadline, composeParts, dependent, selectFields, type KnownFields } from '@portico/gateway';
 import type { Backends, Call } from '../clients';
 import { ORDER_SUMMARY_FIELDS, orderSummary } from '../views/order-summary';
 
@@ -22,10 +22,8 @@ export function getOrderDetails(backends: Backends): Middleware<EdgeState> {
     selectFields(KNOWN, ctx.query.fields, KNOWN);
     const orderId = ctx.state.params?.orderId ?? '';
     // One signal for the branches: when the required order fails (404 for a stranger), the others are aborted.
-    const siblings = new AbortController();
-    const base = requestDeadline(ctx);
-    const signal = base.clientSignal ? AbortSignal.any([base.clientSignal, siblings.signal]) : siblings.signal;
-    const call: Call = { ctx, deadline: base.withSignal(signal).child(MARGIN_MS) };
+    const branch = branchDeadline(ctx, MARGIN_MS);
+    const call: Call = { ctx, deadline: branch.deadline };
     try {
       const summary = await composeParts(
         async ({ required, optional }) => {
@@ -41,7 +39,7 @@ export function getOrderDetails(backends: Backends): Middleware<EdgeState> {
       );
       ctx.body = selectFields(summary, ctx.query.fields, KNOWN);
     } catch (err) {
-      siblings.abort();
+      branch.cancel();
       throw err;
     }
   };

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { Middleware } from 'koa';
 import { requireOwner, type EdgeContext, type EdgeState } from '@portico/edge';
-import { composeParts, requestDeadline } from '@portico/gateway';
+import { branchDeadline, composeParts } from '@portico/gateway';
 import type { ServiceBinding } from '../clients';
 import type { BackendOrder } from '../views/order';
 import {
@@ -38,9 +38,9 @@ export function getOrderDetails(binding: ServiceBinding): Middleware<EdgeState> 
   return async function getOrderDetails(ctx) {
     const clients = binding.clients;
     const id = encodeURIComponent(orderIdOf(ctx));
-    const siblings = new AbortController();
-    const base = requestDeadline(ctx);
-    const deadline = base.withSignal(base.clientSignal ? AbortSignal.any([base.clientSignal, siblings.signal]) : siblings.signal).child(MARGIN_MS);
+    // One signal for the branches: when a required part fails, the others are aborted.
+    const branch = branchDeadline(ctx, MARGIN_MS);
+    const deadline = branch.deadline;
     const call = { deadline, headers: { 'x-request-id': ctx.state.requestId } };
     // GrpcClient sends the request id and the verified principal as metadata; NOT_FOUND resolves null, as a 404 does.
     const rpc = (operation: string) => ({ deadline, ctx, operation });
@@ -84,7 +84,7 @@ export function getOrderDetails(binding: ServiceBinding): Middleware<EdgeState> 
       );
     } catch (err) {
       // The answer is lost (order missing, not the caller's, or failed): stop the branches still running for it.
-      siblings.abort();
+      branch.cancel();
       throw err;
     }
 
