@@ -134,8 +134,8 @@ export interface ExchangeTimers {
   /** The call's whole budget in ms, for the deadline error's message. */
   budgetMs: number;
   /**
-   * ms a streamed answer's body may stall between chunks while its reader keeps reading (UpstreamPolicy.bodyTimeoutMs).
-   * Kept here rather than as undici's bodyTimeout: see HttpUpstream's pool options.
+   * ms a streamed answer's body may stall between chunks while its reader keeps reading (UpstreamPolicy.bodyTimeoutMs;
+   * 0: no limit, as undici's bodyTimeout 0). Kept here rather than as undici's bodyTimeout: see HttpUpstream's pool options.
    */
   bodyIdleMs: number;
   now: () => number;
@@ -222,7 +222,8 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     });
     this.stream = stream;
     this.settled = true;
-    this.arm(this.timers.bodyIdleMs, 'body', false);
+    if (this.timers.bodyIdleMs > 0) this.arm(this.timers.bodyIdleMs, 'body', false);
+    else this.clearTimer();
     this.resolve(new UpstreamResponse(statusCode, headers, stream));
   }
 

@@ -8,7 +8,7 @@ export interface UpstreamPolicy {
   connectTimeoutMs: number;
   /** Time to response headers per try, ms (default = the route timeout). */
   headersTimeoutMs: number;
-  /** Time between body chunks, ms (default 30000). */
+  /** Time between chunks of a streamed answer's body, ms (default 30000; 0: no limit). */
   bodyTimeoutMs: number;
   /** Idle keep-alive socket lifetime, ms (default 4000, below Node upstreams' 5 s). */
   keepAliveTimeoutMs: number;

@@ -390,6 +390,17 @@ describe('HttpUpstream.dispatch', () => {
       expect(await res.text()).to.equal('01234');
     });
 
+    it('puts no limit on a streamed body’s stalls when bodyTimeoutMs is 0', async () => {
+      up.handler = async (_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.write('a');
+        await sleep(300);
+        res.end('b');
+      };
+      const res = await make({ bodyTimeoutMs: 0 }).dispatch(call());
+      expect(await res.text()).to.equal('ab');
+    });
+
     it('does not time out a streamed body while its reader, not the upstream, is the one pausing', async () => {
       const size = 4 * 1024 * 1024;
       up.handler = (_req, res) => {
