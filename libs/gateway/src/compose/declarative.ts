@@ -33,6 +33,8 @@ export interface ComposeDeps {
 interface Plan {
   part: ComposePart;
   client?: ServiceClient;
+  /** The HTTP part's path, compiled. */
+  path?: PathPiece[];
   grpc?: GrpcPart;
   deps: string[];
 }
@@ -68,20 +70,42 @@ function keepFields(value: unknown, fields: readonly string[] | undefined): unkn
   return Array.isArray(value) ? value.map(trim) : trim(value);
 }
 
-function fillPath(template: string, params: Readonly<Record<string, string>>, answers: Map<string, unknown>, upstreamOf: (key: string) => string): string {
-  let path = template.replace(/\{([^{}]*)\}/g, (_all, inner: string) => {
-    const [key = '', ...field] = inner.split('.');
-    const value = valueAt(answers.get(key), field);
-    if (typeof value !== 'string' && !(typeof value === 'number' && Number.isFinite(value))) {
-      throw new EdgeError('UPSTREAM_BAD_RESPONSE', { detail: `${serviceLabel(upstreamOf(key))}: answer has no usable "${field.join('.')}"` });
+/** A part's path template, split once at start-up: literal text, `{key.field}` references and `:param`s. */
+type PathPiece = string | { key: string; field: string[] } | { param: string };
+
+function compilePath(template: string): PathPiece[] {
+  const pieces: PathPiece[] = [];
+  let last = 0;
+  for (const match of template.matchAll(/\{([^{}]*)\}|:([A-Za-z_][A-Za-z0-9_]*)/g)) {
+    if (match.index > last) pieces.push(template.slice(last, match.index));
+    if (match[2] !== undefined) pieces.push({ param: match[2] });
+    else {
+      const [key = '', ...field] = (match[1] ?? '').split('.');
+      pieces.push({ key, field });
     }
-    return encodeURIComponent(String(value));
-  });
-  path = path.replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, (_all, name: string) => {
-    const value = params[name];
-    if (value === undefined) throw new EdgeError('INTERNAL', { detail: `path parameter ${name} missing` });
-    return encodeURIComponent(value);
-  });
+    last = match.index + match[0].length;
+  }
+  if (last < template.length) pieces.push(template.slice(last));
+  return pieces;
+}
+
+function fillPath(pieces: readonly PathPiece[], params: Readonly<Record<string, string>>, answers: Map<string, unknown>, upstreamOf: (key: string) => string): string {
+  let path = '';
+  for (const piece of pieces) {
+    if (typeof piece === 'string') {
+      path += piece;
+    } else if ('param' in piece) {
+      const value = params[piece.param];
+      if (value === undefined) throw new EdgeError('INTERNAL', { detail: `path parameter ${piece.param} missing` });
+      path += encodeURIComponent(value);
+    } else {
+      const value = valueAt(answers.get(piece.key), piece.field);
+      if (typeof value !== 'string' && !(typeof value === 'number' && Number.isFinite(value))) {
+        throw new EdgeError('UPSTREAM_BAD_RESPONSE', { detail: `${serviceLabel(upstreamOf(piece.key))}: answer has no usable "${piece.field.join('.')}"` });
+      }
+      path += encodeURIComponent(String(value));
+    }
+  }
   return path;
 }
 
@@ -94,7 +118,7 @@ function planOf(part: ComposePart, deps: ComposeDeps): Plan {
       throw new Error(`compose: part ${part.key}: ${(err as Error).message}`, { cause: err });
     }
   }
-  return { part, client: new ServiceClient(deps.upstreams.get(part.upstream ?? ''), deps.clientOptions), deps: dependencies(part) };
+  return { part, client: new ServiceClient(deps.upstreams.get(part.upstream ?? ''), deps.clientOptions), path: compilePath(part.path ?? ''), deps: dependencies(part) };
 }
 
 /** Builds the composition terminal once at start-up; unknown upstreams, gRPC methods or `:params` missing from the route path throw here. */
@@ -143,7 +167,7 @@ function fetchPart(plan: Plan, input: RunInput, answers: Map<string, unknown>): 
     const { ctx, deadline, params, upstreamOf } = input;
     return plan.grpc.call({ params, query: ctx.query, answers, deadline, ctx, timeoutMs: part.timeout, upstreamOf });
   }
-  const path = fillPath(part.path ?? '', input.params, answers, input.upstreamOf);
+  const path = fillPath(plan.path ?? [], input.params, answers, input.upstreamOf);
   return (plan.client as ServiceClient).getJson(path, { deadline: input.deadline, headers: input.headers, operation: `compose ${part.key}`, timeoutMs: part.timeout });
 }
 
@@ -157,11 +181,13 @@ async function run(plans: Plan[], input: RunInput, parts: CompositionParts): Pro
   for (const plan of plans) {
     const { part } = plan;
     const call = async (): Promise<unknown> => {
-      await Promise.all(plan.deps.map((key) => done.get(key)));
-      const failed = plan.deps.find((key) => failures.has(key));
-      if (failed !== undefined) throw new EdgeError(failures.get(failed)?.code ?? 'UPSTREAM_ERROR', { detail: `not fetched: ${failed} failed` });
-      // A dependency that is absent (404) leaves nothing to fetch: this part is absent too.
-      if (plan.deps.some((key) => answers.get(key) === null)) return null;
+      if (plan.deps.length > 0) {
+        await Promise.all(plan.deps.map((key) => done.get(key)));
+        const failed = plan.deps.find((key) => failures.has(key));
+        if (failed !== undefined) throw new EdgeError(failures.get(failed)?.code ?? 'UPSTREAM_ERROR', { detail: `not fetched: ${failed} failed` });
+        // A dependency that is absent (404) leaves nothing to fetch: this part is absent too.
+        if (plan.deps.some((key) => answers.get(key) === null)) return null;
+      }
       const answer = await fetchPart(plan, input, answers);
       if (answer === null && part.required) throw new EdgeError('NOT_FOUND', { detail: `${part.key} not found` });
       // Checked the moment the owning part answers: dependents are never started and running siblings are aborted.
