@@ -185,7 +185,9 @@ export class HttpUpstream implements Upstream {
   }
 
   private tryOnce(call: UpstreamCall, headers: Record<string, string | string[]>, remaining: number, budgetMs: number): Promise<UpstreamResponse> {
-    const perTry = Math.min(call.tryTimeoutMs ?? this.policy.headersTimeoutMs, this.policy.headersTimeoutMs);
+    // headersTimeoutMs 0: no per-try limit (undici's meaning), so only the route deadline bounds the wait.
+    const cap = this.policy.headersTimeoutMs > 0 ? this.policy.headersTimeoutMs : Infinity;
+    const perTry = Math.min(call.tryTimeoutMs ?? cap, cap);
     const headersWithinMs = Math.min(perTry, remaining);
     const signal = call.signal;
     const onClient = (): void => exchange.abort(new UpstreamAbort('client'));

@@ -6,7 +6,7 @@ import type { UpstreamResponse } from './upstream-exchange';
 export interface UpstreamPolicy {
   /** TCP connect timeout, ms (default 1500). */
   connectTimeoutMs: number;
-  /** Time to response headers per try, ms (default = the route timeout). */
+  /** Time to response headers per try, ms (default 5000; 0: no per-try limit, the route deadline alone applies). */
   headersTimeoutMs: number;
   /** Time between chunks of a streamed answer's body, ms (default 30000; 0: no limit). */
   bodyTimeoutMs: number;

@@ -359,6 +359,22 @@ describe('HttpUpstream.dispatch', () => {
       expect(err).to.include({ code: 'UPSTREAM_TIMEOUT', status: 504, detail: 'order service: no answer within 150 ms' });
     });
 
+    it('leaves the wait for headers to the route deadline when headersTimeoutMs is 0', async () => {
+      up.handler = async (_req, res) => {
+        await sleep(200);
+        json(res, 200, { late: true });
+      };
+      const order = make({ headersTimeoutMs: 0 });
+      const res = await order.dispatch(call({ retries: 0 }));
+      expect(await res.json()).to.deep.equal({ late: true });
+      up.handler = async (_req, res) => {
+        await sleep(600);
+        json(res, 200, {});
+      };
+      const err = await failure(order.dispatch(call({ retries: 0, deadline: Date.now() + 250 })));
+      expect(err).to.include({ code: 'DEADLINE_EXCEEDED', status: 504 });
+    });
+
     it('fails a streamed body that stalls for bodyTimeoutMs with UPSTREAM_TIMEOUT, and closes the socket', async () => {
       up.handler = (_req, res) => {
         res.writeHead(200, { 'content-type': 'application/json' });
