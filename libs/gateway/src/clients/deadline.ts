@@ -39,11 +39,6 @@ export class Deadline {
     return new Deadline(Math.min(this.at, this.at - marginMs), this.clientSignal, this.now);
   }
 
-  /** The same deadline tied to a different signal (e.g. one a composition aborts when a required part fails). */
-  withSignal(signal: AbortSignal): Deadline {
-    return new Deadline(this.at, signal, this.now);
-  }
-
   /**
    * An AbortSignal that fires at the deadline (reason: UpstreamAbort 'deadline') or when the client goes
    * (reason: UpstreamAbort 'client'), for code that takes a signal. Its timer is unref'd.

@@ -4,7 +4,7 @@ import { isEdgeError, type EdgeError } from '@portico/edge';
 import { createUpstreams, type UpstreamsDeps, type UpstreamPolicyOverrides, type Upstreams } from '../../src/clients/upstreams';
 import type { UpstreamCall } from '../../src/clients/upstream-types';
 import { upstreamFault } from '../../src/upstream-faults';
-import { json, memoryLogger, sleep, startUpstream, type ScriptedUpstream } from './scripted-upstream';
+import { json, memoryLogger, sleep, stallingAnswer, startUpstream, type ScriptedUpstream } from './scripted-upstream';
 
 function call(overrides: Partial<UpstreamCall> = {}): UpstreamCall {
   return { method: 'GET', path: '/orders/1', headers: {}, deadline: Date.now() + 2000, retries: 2, operation: 'get-order', ...overrides };
@@ -281,12 +281,7 @@ describe('HttpUpstream.dispatch', () => {
     });
 
     it('aborts a response body still streaming when the client goes away', async () => {
-      up.handler = async (_req, res) => {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.write('[');
-        await sleep(2000);
-        res.end(']');
-      };
+      up.handler = (_req, res) => stallingAnswer(res, 'application/json', '[', 2000, ']');
       const client = new AbortController();
       const res = await make().dispatch(call({ signal: client.signal }));
       const closed = up.nextEarlyClose();
@@ -407,12 +402,7 @@ describe('HttpUpstream.dispatch', () => {
     });
 
     it('puts no limit on a streamed body’s stalls when bodyTimeoutMs is 0', async () => {
-      up.handler = async (_req, res) => {
-        res.writeHead(200, { 'content-type': 'text/plain' });
-        res.write('a');
-        await sleep(300);
-        res.end('b');
-      };
+      up.handler = (_req, res) => stallingAnswer(res, 'text/plain', 'a', 300, 'b');
       const res = await make({ bodyTimeoutMs: 0 }).dispatch(call());
       expect(await res.text()).to.equal('ab');
     });

@@ -32,6 +32,14 @@ export function json(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
+/** Answers 200 with `first`, waits `pauseMs`, then ends with `rest`: a body that stalls mid-way (no declared length). */
+export async function stallingAnswer(res: ServerResponse, contentType: string, first: string, pauseMs: number, rest: string): Promise<void> {
+  res.writeHead(200, { 'content-type': contentType });
+  res.write(first);
+  await sleep(pauseMs);
+  res.end(rest);
+}
+
 export async function startUpstream(handler: Handler = (_req, res) => json(res, 200, { ok: true })): Promise<ScriptedUpstream> {
   const waiters: Array<() => void> = [];
   const up: ScriptedUpstream = {

@@ -4,7 +4,7 @@ import { createUpstreams, type Upstreams } from '../../src/clients/upstreams';
 import { ServiceClient, UPSTREAM_DEFAULTS } from '../../src/clients/service-client';
 import { UpstreamClientError } from '../../src/clients/json-body';
 import { Deadline } from '../../src/clients/deadline';
-import { json, memoryLogger, sleep, startUpstream, type ScriptedUpstream } from './scripted-upstream';
+import { json, memoryLogger, sleep, stallingAnswer, startUpstream, type ScriptedUpstream } from './scripted-upstream';
 
 async function rejection(p: Promise<unknown>): Promise<unknown> {
   return p.then(
@@ -115,12 +115,7 @@ describe('ServiceClient', () => {
   });
 
   it('answers 504 when the body stalls past the deadline', async () => {
-    up.handler = async (_req, res) => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.write('{"a":');
-      await sleep(1000);
-      res.end('1}');
-    };
+    up.handler = (_req, res) => stallingAnswer(res, 'application/json', '{"a":', 1000, '1}');
     const started = Date.now();
     const err = await edgeFailure(client.getJson('/orders/1', { deadline: Deadline.after(150) }));
     expect(err.status).to.equal(504);
