@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { request } from 'undici';
 import { startFleet, type Fleet } from './support/fleet';
-import { freePortOffset } from './support/free-ports';
+import { freePortOffset, freePorts } from './support/free-ports';
 
 const ROOT = resolve(__dirname, '../..');
 const BACKENDS = ['consumer', 'restaurant', 'order', 'kitchen', 'delivery', 'accounting'];
@@ -114,6 +114,30 @@ describe('fleet plan (scripts/fleet-plan.mjs)', () => {
   it('lets only OS basics and the pass-through variables reach a child, never a stray PORT or JWT_SECRET', async () => {
     const env = (await plan()).inheritedEnv({ PATH: '/bin', PORT: '1', JWT_SECRET: 'x'.repeat(40), REDIS_URL: 'redis://127.0.0.1:6379', LOG_LEVEL: 'debug' });
     expect(env).to.deep.equal({ PATH: '/bin', REDIS_URL: 'redis://127.0.0.1:6379', LOG_LEVEL: 'debug' });
+  });
+});
+
+describe('freePorts (test/e2e/support/free-ports.ts)', () => {
+  const bindable = (port: number) =>
+    new Promise<boolean>((done) => {
+      const server = createServer();
+      server.once('error', () => done(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => done(true)));
+    });
+
+  it('gives ports whose companion (port + offset, a gRPC backend’s second port) is free and distinct from every other', async () => {
+    const ports = await freePorts(3, new Set(), [1, undefined, 1]);
+    const inUse = [ports[0]!, ports[0]! + 1, ports[1]!, ports[2]!, ports[2]! + 1];
+    expect(new Set(inUse).size).to.equal(5);
+    for (const port of inUse) expect(await bindable(port), `port ${port}`).to.equal(true);
+  });
+
+  it('passes over a port whose companion is taken (offset 0: the companion is the probe itself)', async () => {
+    const err = await freePorts(1, new Set(), [0]).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).to.be.instanceOf(Error).with.property('message', 'could not find 1 free ports on 127.0.0.1');
   });
 });
 

@@ -62,8 +62,10 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
   const unknown = Object.keys(options.perService ?? {}).filter((name) => !all.some((s) => s.name === name));
   if (unknown.length) throw new Error(`perService names unknown service ${unknown.join(', ')}`);
 
-  // Never a default port: CI may run beside a dev fleet.
-  const picked = await freePorts(all.length, new Set(all.map((s) => s.defaultPort)));
+  // Never a default port: CI may run beside a dev fleet. A gRPC backend's second port (its HTTP port plus the distance
+  // between its default ports, fleet-plan.mjs) is checked and held too, or it may already be in use when it binds.
+  const avoid = new Set(all.flatMap((s) => (s.grpcPort === undefined ? [s.defaultPort] : [s.defaultPort, s.grpcPort])));
+  const picked = await freePorts(all.length, avoid, all.map((s) => (s.grpcPort === undefined ? undefined : s.grpcPort - s.defaultPort)));
   const ports = new Map(all.map((s, i) => [s.name, picked[i]!]));
   const base = { ...plan.inheritedEnv(process.env, { passthrough: false }), LOG_LEVEL: 'info' };
   const procs = new Map<string, ServiceProcess>();

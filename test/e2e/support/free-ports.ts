@@ -16,10 +16,13 @@ function closeAll(servers: Server[]): Promise<void> {
 /**
  * `count` distinct ports on 127.0.0.1 that were free a moment ago, none of them in `avoid` (the fleet's default ports,
  * so tests never collide with a dev fleet). All are held open together, so no two are the same, then released.
+ * `companions[i]`, when set, is an offset from the i-th port that must be free as well (a gRPC backend listens on its
+ * HTTP port plus a fixed distance): both are held, and a port whose companion is taken is passed over.
  */
-export async function freePorts(count: number, avoid: ReadonlySet<number> = new Set()): Promise<number[]> {
+export async function freePorts(count: number, avoid: ReadonlySet<number> = new Set(), companions: ReadonlyArray<number | undefined> = []): Promise<number[]> {
   const held: Server[] = [];
   const ports: number[] = [];
+  const taken = new Set<number>();
   try {
     for (let attempts = 0; ports.length < count; attempts += 1) {
       if (attempts > count + 20) throw new Error(`could not find ${count} free ports on 127.0.0.1`);
@@ -28,7 +31,17 @@ export async function freePorts(count: number, avoid: ReadonlySet<number> = new 
       held.push(server);
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : 0;
-      if (port > 0 && !avoid.has(port)) ports.push(port);
+      if (port <= 0 || avoid.has(port) || taken.has(port)) continue;
+      const offset = companions[ports.length];
+      if (offset !== undefined) {
+        const companion = port + offset;
+        const companionServer = companion > 0 && companion < 65_536 && !avoid.has(companion) && !taken.has(companion) ? await listen(companion) : undefined;
+        if (!companionServer) continue;
+        held.push(companionServer);
+        taken.add(companion);
+      }
+      taken.add(port);
+      ports.push(port);
     }
     return ports;
   } finally {
