@@ -137,7 +137,7 @@ async function main(): Promise<void> {
       `Run ${machine.date}. One BFF process built by createBff (the compiled @portico/gateway) alone on cpu1, with a declarative \`compose:\` route ` +
         `over four upstreams (order required, ticket, delivery and bill optional, every field kept) and a proxied route to the first of them; ` +
         `the four upstreams are minimal node:http servers answering the same ${UPSTREAM_BODY.length}-byte JSON after ${UPSTREAM_LATENCY_MS} ms, ` +
-        'in one process on cpu0 with the load generators. No auth, rate limit or cache on either route; access lines serialised, then dropped.',
+        'in one process on cpu0 with the load generators. No auth, rate limit or cache on either route, so both are direct routes (served without the Koa stack, docs/decisions/0004); access lines serialised, then dropped.',
       '',
       `- c=50: ${settings.rounds} interleaved rounds of \`${command}\` per route after a ${settings.warmupS} s warm-up.`,
       `- c=1: ${settings.rounds} interleaved rounds of ${settings.durationS} s with bench/servers/load-client.ts (one warm Node process on cpu0, ` +

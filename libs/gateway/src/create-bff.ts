@@ -24,7 +24,7 @@ import {
   type Readiness,
   type Serving,
 } from '@portico/edge';
-import { loadRoutingMap, type RoutingMap } from './routing-map/load-routing-map';
+import { loadRoutingMap, type RouteDefinition, type RoutingMap } from './routing-map/load-routing-map';
 import { watchRoutingMap, type ReloadOutcome, type RoutingMapWatcher } from './routing-map/hot-reload';
 import { referencedVariables } from './routing-map/upstream-env';
 import { compileRoutingMap, type CompileDeps } from './router/compile-routes';
@@ -33,7 +33,7 @@ import { policyChain } from './router/policy-chain';
 import { createForwarder, proxyRoute } from './proxy/proxy-route';
 import { directRoutes } from './proxy/direct-route';
 import { principalHeaders } from './proxy/forwarded-headers';
-import { composeHandler } from './compose/declarative';
+import { composeForwarder, composeHandler, composer, type ComposeDeps } from './compose/declarative';
 import type { Upstreams } from './clients/upstreams';
 import { apiKeyStoreFor, createBffServices, type ApiKeySource } from './bff-services';
 import { upstreamEnvShape, upstreamPolicyFromEnv } from './clients/upstream-env-policy';
@@ -155,22 +155,22 @@ export async function createBff(options: CreateBffOptions): Promise<Bff> {
   const services = createBffServices({ runtime: runtime as EdgeRuntime<unknown>, authenticator, named: options.upstreams ?? {}, mapVariables: mapVariables.filter((v) => !grpcVars.has(v)), routeEnv, policy: upstreamPolicy });
 
   const proxyDeps = { upstreams: services.upstreams, trustedProxyHops: config.http.trustedProxyHops, defaultBodyLimit: config.http.maxBodyBytes };
+  // A `compose:` route calls its parts within the route deadline, carrying the verified principal's identity headers.
+  const composeDeps = (route: RouteDefinition): ComposeDeps => ({
+    upstreams: services.upstreams,
+    routePath: route.path,
+    routeTimeoutMs: route.policy.timeout,
+    headers: principalHeaders,
+    grpc: { registry: grpc.registry, upstreamFor: grpc.upstreamFor },
+  });
   const compileDeps: CompileDeps = {
     handlers: options.handlers ?? {},
     defaultBodyLimit: config.http.maxBodyBytes,
     policyChain: (route) => policyChain(route, services.policy),
     proxy: (route) => proxyRoute(route, proxyDeps),
-    direct: (route) => createForwarder(route, proxyDeps),
-    // A `compose:` route calls its parts within the route deadline, carrying the verified principal's identity headers.
+    direct: (route) => (route.compose ? composeForwarder(composer(route.compose, composeDeps(route)), logger) : createForwarder(route, proxyDeps)),
     grpc: (route) => grpc.route(route, config.http.maxBodyBytes),
-    compose: (route) =>
-      composeHandler(route.compose!, {
-        upstreams: services.upstreams,
-        routePath: route.path,
-        routeTimeoutMs: route.policy.timeout,
-        headers: (ctx) => principalHeaders(ctx.state.principal),
-        grpc: { registry: grpc.registry, upstreamFor: grpc.upstreamFor },
-      }),
+    compose: (route) => composeHandler(route.compose!, composeDeps(route)),
   };
   const install = (map: RoutingMap): void => {
     readiness.setInfo('routingMapVersion', map.version);

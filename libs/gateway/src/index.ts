@@ -13,7 +13,7 @@ export { Deadline, DEFAULT_ROUTE_DEADLINE_MS, ServiceClient, UPSTREAM_DEFAULTS, 
 export type { Upstreams, UpstreamDef, UpstreamsDeps, UpstreamPolicyOverrides, UpstreamMetrics, HttpUpstreamDeps, ResolvedUpstreamPolicy } from './clients';
 export type { BreakerSettings, BreakerState, BreakerTicket, BreakerOutcome, RetrySettings, ServiceClientOptions, ServiceCallOptions, JsonReply, ForwardedProblem } from './clients';
 export { required, dependent, composeParts, partFault, isPartial, selectFields, parseFields, composeSpecSchema, composePartSchema, dependencyOrder, composeHandler, requestDeadline, clientGoneSignal, branchDeadline, type BranchDeadline } from './compose';
-export type { PartError, Composed, KnownFields, ComposeSpec, ComposePart, ComposeDeps } from './compose';
+export type { PartError, Composed, LazyLogger, KnownFields, ComposeSpec, ComposePart, ComposeDeps } from './compose';
 export { upstreamFault, statusFault, circuitOpenFault, bulkheadFault, faultClass, serviceLabel, UpstreamAbort, type AbortKind, type FaultClass } from './upstream-faults';
 // clients/, compose/ and upstream-faults exports (clients owner: keep this marker line)
 export type { Upstream, UpstreamCall, UpstreamPolicy } from './clients/upstream-types';

@@ -1,19 +1,23 @@
 /**
- * composeHandler: the terminal for a route with a `compose:` section. Starts every part (HTTP, or gRPC through
+ * The declarative composition of a route with a `compose:` section. Starts every part (HTTP, or gRPC through
  * grpc-part.ts) as soon as its dependencies have answered, keeps allow-listed fields, answers 200 with `_errors` for
- * failed optional parts and honours `?fields=`.
+ * failed optional parts and honours `?fields=`. `composer` is the composition itself; composeHandler serves it as the
+ * Koa terminal, composeForwarder as a direct route (proxy/direct-route.ts) when the route has no edge functions.
  */
+import type { ServerResponse } from 'node:http';
+import { parse as parseQuery } from 'node:querystring';
 import type { Middleware } from 'koa';
-import { EdgeError, type EdgeContext, type EdgeState } from '@portico/edge';
+import { EdgeError, type EdgeContext, type EdgeLogger, type EdgeState } from '@portico/edge';
 import { ServiceClient, type ServiceClientOptions } from '../clients/service-client';
 import type { Upstreams } from '../clients/upstreams';
-import type { Deadline } from '../clients/deadline';
+import { DEFAULT_ROUTE_DEADLINE_MS, type Deadline } from '../clients/deadline';
+import type { Forwarder } from '../proxy/proxy-route';
 import { serviceLabel } from '../upstream-faults';
 import { dependencies, dependencyOrder, ownerRef, partParams, partRefs, pathParams, type ComposePart, type ComposeSpec, type PartRef } from './compose-schema';
 import { GrpcPart, type ComposeGrpcDeps } from './grpc-part';
-import { composeParts, partFault, type CompositionParts } from './parts';
+import { composeParts, partFault, type CompositionParts, type LazyLogger } from './parts';
 import { selectFields, type KnownFields } from './fields';
-import { branchDeadline } from './request-deadline';
+import { branchDeadlineOf } from './request-deadline';
 
 /** What a declarative composition needs, created once at start-up. */
 export interface ComposeDeps {
@@ -23,7 +27,7 @@ export interface ComposeDeps {
   /** Deadline when the route chain set none, ms (default 5000). */
   routeTimeoutMs?: number;
   /** Headers every backend call carries (identity of the verified principal); X-Request-Id is always added. */
-  headers?: (ctx: EdgeContext) => Record<string, string>;
+  headers?: (principal: EdgeState['principal']) => Record<string, string>;
   clientOptions?: ServiceClientOptions;
   /** The protos and channels `grpc:` parts call; without them such parts are refused at start-up. */
   grpc?: ComposeGrpcDeps;
@@ -39,9 +43,28 @@ interface Plan {
   deps: string[];
 }
 
+/** One composed request, whoever received it: the Koa terminal or a direct route. */
+export interface ComposeRequest {
+  /** The client's response: its early close aborts every backend call. */
+  res: ServerResponse;
+  /** Decoded path parameters of the matched route. */
+  params: Readonly<Record<string, string>>;
+  /** The parsed query string (`?fields=`, gRPC request fields). */
+  query: Readonly<Record<string, string | string[] | undefined>>;
+  principal?: EdgeState['principal'];
+  requestId: string;
+  /** Where failed parts are logged: a logger, or a function making it on first use. */
+  log?: LazyLogger;
+  /** The route deadline (ms since the epoch). */
+  deadline: number;
+}
+
+/** A composition built once at start-up: resolves with the answer's body, rejects with the EdgeError to answer. */
+export type Composer = (request: ComposeRequest) => Promise<unknown>;
+
 /** What every part of one request shares. */
 interface RunInput {
-  ctx: EdgeContext;
+  query: ComposeRequest['query'];
   deadline: Deadline;
   headers: Record<string, string>;
   params: Readonly<Record<string, string>>;
@@ -121,8 +144,8 @@ function planOf(part: ComposePart, deps: ComposeDeps): Plan {
   return { part, client: new ServiceClient(deps.upstreams.get(part.upstream ?? ''), deps.clientOptions), path: compilePath(part.path ?? ''), deps: dependencies(part) };
 }
 
-/** Builds the composition terminal once at start-up; unknown upstreams, gRPC methods or `:params` missing from the route path throw here. */
-export function composeHandler(spec: ComposeSpec, deps: ComposeDeps): Middleware<EdgeState> {
+/** Builds the composition once at start-up; unknown upstreams, gRPC methods or `:params` missing from the route path throw here. */
+export function composer(spec: ComposeSpec, deps: ComposeDeps): Composer {
   const ordered = dependencyOrder(spec.parts);
   if (!ordered) throw new Error('compose: parts depend on each other in a cycle');
   const plans: Plan[] = ordered.map((part) => planOf(part, deps));
@@ -138,20 +161,19 @@ export function composeHandler(spec: ComposeSpec, deps: ComposeDeps): Middleware
   const known: KnownFields = Object.fromEntries(spec.parts.map((p) => [p.key, p.fields ?? null]));
   const owner = spec.owner === undefined ? undefined : ownerRef(spec.owner);
 
-  return async function composeRoute(ctx) {
+  return async function compose(request) {
+    const { query, params } = request;
     // Validate ?fields= names up front: a 400 should not cost any backend calls.
-    selectFields(Object.fromEntries(spec.parts.map((p) => [p.key, null])), ctx.query.fields, known);
-    const params = ctx.state.params ?? {};
+    selectFields(Object.fromEntries(spec.parts.map((p) => [p.key, null])), query.fields, known);
     // So is a path or query value that does not fit a gRPC request field.
-    for (const plan of plans) plan.grpc?.check(params, ctx.query);
-    const branch = branchDeadline(ctx, spec.margin, deps.routeTimeoutMs);
-    const headers = { ...deps.headers?.(ctx), 'x-request-id': ctx.state.requestId };
+    for (const plan of plans) plan.grpc?.check(params, query);
+    const branch = branchDeadlineOf(request.res, request.deadline, spec.margin);
+    const headers = { ...deps.headers?.(request.principal), 'x-request-id': request.requestId };
     try {
-      const check = owner && { ...owner, subject: ctx.state.principal?.subject };
-      const input: RunInput = { ctx, deadline: branch.deadline, headers, params, upstreamOf, owner: check };
-      const body = await composeParts((parts) => run(plans, input, parts), { log: ctx.state.log });
-      ctx.status = 200;
-      ctx.body = selectFields(body, ctx.query.fields, known);
+      const check = owner && { ...owner, subject: request.principal?.subject };
+      const input: RunInput = { query, deadline: branch.deadline, headers, params, upstreamOf, owner: check };
+      const body = await composeParts((parts) => run(plans, input, parts), { log: request.log });
+      return selectFields(body, query.fields, known);
     } catch (err) {
       // A required part failed: the answer is lost, so stop every branch still running for it.
       branch.cancel();
@@ -160,12 +182,54 @@ export function composeHandler(spec: ComposeSpec, deps: ComposeDeps): Middleware
   };
 }
 
+/** The Koa terminal of a `compose:` route. */
+export function composeHandler(spec: ComposeSpec, deps: ComposeDeps): Middleware<EdgeState> {
+  const compose = composer(spec, deps);
+  const timeout = deps.routeTimeoutMs ?? DEFAULT_ROUTE_DEADLINE_MS;
+  return async function composeRoute(ctx: EdgeContext) {
+    const { state } = ctx;
+    const body = await compose({
+      res: ctx.res,
+      params: state.params ?? {},
+      query: ctx.query,
+      principal: state.principal,
+      requestId: state.requestId,
+      log: () => state.log,
+      deadline: state.deadline ?? Date.now() + timeout,
+    });
+    ctx.status = 200;
+    ctx.body = body;
+  };
+}
+
+/**
+ * A `compose:` route with no edge functions served as a direct route: the same body as composeHandler's, written as
+ * Koa writes a JSON body (compact, `application/json; charset=utf-8`, Content-Length; HEAD without the body).
+ */
+export function composeForwarder(compose: Composer, logger: EdgeLogger): Forwarder {
+  return async function composeDirect(input) {
+    const requestId = input.requestId ?? '';
+    const body = await compose({
+      res: input.res,
+      params: input.params,
+      query: input.querystring === '' ? {} : parseQuery(input.querystring),
+      requestId,
+      // Failed parts are logged with the request id, as ctx.state.log does (made only then, as that one is).
+      log: () => logger.child({ requestId }),
+      deadline: input.deadline,
+    });
+    const json = Buffer.from(JSON.stringify(body));
+    const headers = { 'content-type': 'application/json; charset=utf-8', 'content-length': String(json.length) };
+    return { status: 200, headers, body: input.method === 'HEAD' ? undefined : json };
+  };
+}
+
 /** Fetches one part whose dependencies have answered; null when the backend says it is absent. */
 function fetchPart(plan: Plan, input: RunInput, answers: Map<string, unknown>): Promise<unknown> {
   const { part } = plan;
   if (plan.grpc) {
-    const { ctx, deadline, params, upstreamOf } = input;
-    return plan.grpc.call({ params, query: ctx.query, answers, deadline, ctx, timeoutMs: part.timeout, upstreamOf });
+    const { query, deadline, params, headers, upstreamOf } = input;
+    return plan.grpc.call({ params, query, answers, deadline, metadata: headers, timeoutMs: part.timeout, upstreamOf });
   }
   const path = fillPath(plan.path ?? [], input.params, answers, input.upstreamOf);
   return (plan.client as ServiceClient).getJson(path, { deadline: input.deadline, headers: input.headers, operation: `compose ${part.key}`, timeoutMs: part.timeout });

@@ -7,7 +7,7 @@
  *     grpc: { upstream: '${KITCHEN_GRPC_ADDRESS}', service: portico.kitchen.v1.KitchenService, method: GetTicket, request: { orderId: ':orderId' } }
  */
 import { z } from 'zod';
-import { EdgeError, isEdgeError, type EdgeContext } from '@portico/edge';
+import { EdgeError, isEdgeError } from '@portico/edge';
 import type { Deadline } from '../clients/deadline';
 import { GrpcClient } from '../grpc/grpc-client';
 import { addressVariable, grpcMethodShape, requestFieldSchema } from '../grpc/grpc-route-schema';
@@ -69,8 +69,8 @@ export interface GrpcPartInput {
   /** The answers of the parts this one depends on, by key. */
   answers: ReadonlyMap<string, unknown>;
   deadline: Deadline;
-  /** Its request id and verified principal travel as metadata. */
-  ctx: EdgeContext;
+  /** The request id and the verified principal's identity headers, sent as metadata (the composition's backend headers). */
+  metadata: Record<string, string>;
   timeoutMs?: number;
   /** The upstream name behind a part key, for error details. */
   upstreamOf(key: string): string;
@@ -108,7 +108,7 @@ export class GrpcPart {
   /** Calls the method; resolves null for NOT_FOUND (absent, as an HTTP 404), rejects with the mapped EdgeError. */
   async call(input: GrpcPartInput): Promise<unknown> {
     const request = this.request(input);
-    const answer = await this.client.find(this.target.method, request, { deadline: input.deadline, ctx: input.ctx, operation: `compose ${this.key}`, timeoutMs: input.timeoutMs });
+    const answer = await this.client.find(this.target.method, request, { deadline: input.deadline, metadata: input.metadata, operation: `compose ${this.key}`, timeoutMs: input.timeoutMs });
     return this.target.times === 'iso' ? isoTimes(answer) : answer;
   }
 

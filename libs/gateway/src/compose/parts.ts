@@ -29,8 +29,11 @@ export interface CompositionParts {
 
 interface Collector {
   errors: PartError[];
-  log?: EdgeLogger;
+  log: () => EdgeLogger | undefined;
 }
+
+/** A logger, or a function making it on first use (a per-request child costs ~1.3 µs that most requests never need). */
+export type LazyLogger = EdgeLogger | (() => EdgeLogger | undefined);
 
 /** The client-facing error for anything a part threw: EdgeErrors as they are, upstream 4xx mapped, the rest INTERNAL. */
 export function partFault(err: unknown): EdgeError {
@@ -40,12 +43,16 @@ export function partFault(err: unknown): EdgeError {
 }
 
 /** Runs a required part: its value, or its mapped EdgeError thrown so the whole answer fails with that status. */
-export async function required<T>(part: string, fn: () => Promise<T>, log?: EdgeLogger): Promise<T> {
+export function required<T>(part: string, fn: () => Promise<T>, log?: EdgeLogger): Promise<T> {
+  return runRequired(part, fn, () => log);
+}
+
+async function runRequired<T>(part: string, fn: () => Promise<T>, log: () => EdgeLogger | undefined): Promise<T> {
   try {
     return await fn();
   } catch (err) {
     const fault = partFault(err);
-    log?.debug({ part, code: fault.code }, 'required part failed');
+    log()?.debug({ part, code: fault.code }, 'required part failed');
     throw fault;
   }
 }
@@ -57,7 +64,7 @@ async function optional<T>(collector: Collector, part: string, fn: () => Promise
     const fault = partFault(err);
     collector.errors.push({ part, status: fault.status, title: fault.title });
     // Handled here, so logged here (docs/style.md › Errors: log once, where it is handled).
-    collector.log?.warn({ part, code: fault.code, detail: fault.detail, internal: fault.code === 'INTERNAL' ? err : undefined }, 'optional part failed');
+    collector.log()?.warn({ part, code: fault.code, detail: fault.detail, internal: fault.code === 'INTERNAL' ? err : undefined }, 'optional part failed');
     return null;
   }
 }
@@ -78,10 +85,13 @@ export async function dependent<A, B>(first: Promise<A | null>, fn: (value: A) =
  * Runs `build` (which awaits the required and optional parts it is given) and returns its body with `_errors` added
  * when any optional part failed. A required failure rejects with the mapped EdgeError.
  */
-export async function composeParts<T extends object>(build: (parts: CompositionParts) => Promise<T>, options: { log?: EdgeLogger } = {}): Promise<Composed<T>> {
-  const collector: Collector = { errors: [], log: options.log };
+export async function composeParts<T extends object>(build: (parts: CompositionParts) => Promise<T>, options: { log?: LazyLogger } = {}): Promise<Composed<T>> {
+  const given = options.log;
+  let made: EdgeLogger | undefined;
+  const log = typeof given === 'function' ? () => (made ??= given()) : () => given;
+  const collector: Collector = { errors: [], log };
   const body = await build({
-    required: (part, fn) => required(part, fn, collector.log),
+    required: (part, fn) => runRequired(part, fn, log),
     optional: (part, fn) => optional(collector, part, fn),
   });
   if (collector.errors.length === 0) return body;

@@ -1,12 +1,12 @@
 /** The Deadline of one Koa request: the route chain's `ctx.state.deadline` (or a default), tied to the client going away. */
+import type { ServerResponse } from 'node:http';
 import type { EdgeContext } from '@portico/edge';
 import { Deadline, DEFAULT_ROUTE_DEADLINE_MS } from '../clients/deadline';
 import { UpstreamAbort } from '../upstream-faults';
 
 /** An AbortController aborted (reason: UpstreamAbort 'client') when the client disconnects before the response is complete. */
-function clientGoneController(ctx: EdgeContext): AbortController {
+function clientGoneController(res: ServerResponse): AbortController {
   const controller = new AbortController();
-  const res = ctx.res;
   if (res.destroyed && !res.writableFinished) {
     controller.abort(new UpstreamAbort('client'));
     return controller;
@@ -20,7 +20,7 @@ function clientGoneController(ctx: EdgeContext): AbortController {
 
 /** An AbortSignal that fires when the client disconnects before the response is complete. */
 export function clientGoneSignal(ctx: EdgeContext): AbortSignal {
-  return clientGoneController(ctx).signal;
+  return clientGoneController(ctx.res).signal;
 }
 
 /** The request's deadline: `ctx.state.deadline` when the route chain set one, else now + `defaultMs` (5 s). */
@@ -44,6 +44,11 @@ export interface BranchDeadline {
  * signals reached old space and forced mark-compacts (docs/benchmarks.md, portico-composition).
  */
 export function branchDeadline(ctx: EdgeContext, marginMs: number, defaultMs: number = DEFAULT_ROUTE_DEADLINE_MS): BranchDeadline {
-  const controller = clientGoneController(ctx);
-  return { deadline: requestDeadline(ctx, defaultMs, controller.signal).child(marginMs), cancel: () => controller.abort() };
+  return branchDeadlineOf(ctx.res, ctx.state.deadline ?? Date.now() + defaultMs, marginMs);
+}
+
+/** branchDeadline for a request served without a Koa context: the client's response and the route deadline (ms since the epoch). */
+export function branchDeadlineOf(res: ServerResponse, at: number, marginMs: number): BranchDeadline {
+  const controller = clientGoneController(res);
+  return { deadline: new Deadline(at, controller.signal).child(marginMs), cancel: () => controller.abort() };
 }

@@ -1,12 +1,13 @@
 /**
- * Direct routes: a proxied route with no edge functions (`auth: none`, no rate limit, no cache, no body schema) is
- * served on node:http without a Koa context. It gets what the full stack gives every request — the request guards,
- * the request id, the route's body limit and deadline, the forwarding of proxy-route.ts, problem+json for faults,
- * request metrics and the access line — from the same functions, and pays none of the middleware layers it has no use
- * for (docs/benchmarks.md, proxy-baselines: the layers cost more than the forwarding itself).
+ * Direct routes: a proxied or `compose:` route with no edge functions (`auth: none`, no rate limit, no cache, no body
+ * schema) is served on node:http without a Koa context. It gets what the full stack gives every request — the request
+ * guards, the request id, the route's body limit and deadline, the forwarding of proxy-route.ts or the composition of
+ * compose/declarative.ts, problem+json for faults, request metrics and the access line — from the same functions, and
+ * pays none of the middleware layers it has no use for (docs/benchmarks.md, proxy-baselines: the layers cost more than
+ * the forwarding itself).
  *
  * Everything else goes to the Koa app, which answers it as before: unmatched paths and wrong methods, routes with edge
- * functions, compose/gRPC/handler routes, requests a guard refuses or whose declared body is over the route's limit,
+ * functions, gRPC/handler routes, requests a guard refuses or whose declared body is over the route's limit,
  * the probe and scrape paths, traced requests while telemetry runs (the server span is the Koa stack's), and every
  * request of a service that has CORS or mounted extension middleware (they run before routing).
  */

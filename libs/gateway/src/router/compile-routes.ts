@@ -16,7 +16,7 @@ export interface CompiledRoute {
   readonly template: string;
   readonly definition: RouteDefinition;
   readonly chain: (ctx: EdgeContext) => Promise<void>;
-  /** Set on a proxied route with no edge functions: its forwarding, for serving it without the Koa stack (direct-route.ts). */
+  /** Set on a proxied or `compose:` route with no edge functions: its answer, for serving it without the Koa stack (direct-route.ts). */
   readonly direct?: Forwarder;
 }
 
@@ -38,8 +38,11 @@ export interface CompileDeps {
   policyChain(route: RouteDefinition): Middleware<EdgeState>[];
   /** The terminal of an upstream route; may throw to reject the map (e.g. an origin without a pool). */
   proxy(route: RouteDefinition): Middleware<EdgeState>;
-  /** The forwarding of a proxied route with no edge functions, served directly; without it every route takes the chain. */
-  direct?(route: RouteDefinition): Forwarder;
+  /**
+   * The answer of a proxied or `compose:` route with no edge functions, served directly (undefined: through the chain
+   * after all); without it every route takes the chain.
+   */
+  direct?(route: RouteDefinition): Forwarder | undefined;
   /** The terminal of a `compose:` route; without it such routes are refused. */
   compose?(route: RouteDefinition): Middleware<EdgeState>;
   /** The terminal of a `grpc:` route; without it such routes are refused. */
@@ -80,7 +83,7 @@ export function compileRoutingMap(map: RoutingMap, deps: CompileDeps): CompiledR
       continue;
     }
     // routeLimits alone (deadline, body limit) is the whole stack of a route without edge functions.
-    const direct = isProxied(route) && stack.length === 1 && !route.policy.body ? deps.direct?.(route) : undefined;
+    const direct = (isProxied(route) || route.compose !== undefined) && stack.length === 1 && !route.policy.body ? deps.direct?.(route) : undefined;
     if (route.policy.body) stack.push(validateBody(route, deps.defaultBodyLimit));
     const compiled: CompiledRoute = { id: route.id, template: route.path, definition: route, chain: composeChain([...stack, terminal]), ...(direct ? { direct } : {}) };
     table.insert(route.method, route.pattern, compiled);

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { createServer, type Server } from 'node:http';
+import { createServer, get, type Server } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -10,6 +10,7 @@ import { loadRoutingMap } from '../../src/routing-map/load-routing-map';
 import { compileRoutingMap } from '../../src/router/compile-routes';
 import { createUpstreams, type Upstreams } from '../../src/clients/upstreams';
 import { createForwarder, proxyRoute } from '../../src/proxy/proxy-route';
+import { composeForwarder, composeHandler, composer } from '../../src/compose/declarative';
 import { directRoutes } from '../../src/proxy/direct-route';
 import { startUpstream, type TestUpstream } from './proxy-harness';
 import { send, type Answer } from './http-client';
@@ -28,13 +29,41 @@ routes:
   - { id: broken, method: GET, path: /broken, upstream: "\${U}/broken", policy: { auth: none, retries: 0 } }
   - { id: slow, method: GET, path: /slow, upstream: "\${U}/slow", policy: { auth: none, retries: 0, timeout: 150ms } }
   - { id: big, method: GET, path: /big, upstream: "\${U}/big", policy: { auth: none } }
+  - id: composed
+    method: GET
+    path: /composed/:id
+    compose:
+      parts:
+        - { key: first, upstream: u, path: /pass/:id, required: true }
+        - { key: second, upstream: u, path: '/pass/{first.bytes}', fields: [url] }
+        - { key: failing, upstream: u, path: /broken }
+    policy: { auth: none }
+  - id: composed-failing
+    method: GET
+    path: /composed-failing
+    compose: { parts: [{ key: failing, upstream: u, path: /broken, required: true }] }
+    policy: { auth: none }
+  - id: composed-hang
+    method: GET
+    path: /composed-hang
+    compose: { parts: [{ key: hang, upstream: u, path: /hang, required: true }] }
+    policy: { auth: none }
+  - id: composed-secure
+    method: GET
+    path: /composed-secure
+    compose: { parts: [{ key: first, upstream: u, path: /pass/1 }] }
+    policy: { auth: required }
 `;
 
 // 300 KiB without a Content-Length: streamed through, never buffered whole (UpstreamPolicy.bufferBytes is smaller).
 const BIG = Buffer.alloc(300 * 1024, 0x7a);
 
+// Resolved, in order, as each request to /hang (which never answers) is closed by the gateway.
+const hangClosed: Array<() => void> = [];
+
 function upstreamHandler(): Parameters<typeof startUpstream>[0] {
   return (req, res) => {
+    if (req.url === '/hang') return void res.on('close', () => hangClosed.shift()?.());
     if (req.url === '/empty') return void res.writeHead(204, { 'x-from': 'upstream' }).end();
     if (req.url === '/broken') return void res.writeHead(500, { 'content-type': 'text/plain', server: 'secret-host' }).end('stack at /srv/app.js:1');
     if (req.url === '/slow') return void setTimeout(() => res.end('late'), 1_000);
@@ -77,7 +106,8 @@ describe('direct routes: which requests skip the Koa stack', () => {
       // Stands in for createBff's policyChain: one step per edge function the route declares.
       policyChain: (route) => [...(route.policy.auth !== 'none' ? [noop] : []), ...(route.policy.rateLimit ? [noop] : []), ...(route.policy.cache ? [noop] : [])],
       proxy: (route) => proxyRoute(route, proxyDeps),
-      direct: (route) => createForwarder(route, proxyDeps),
+      direct: (route) => (route.compose ? composeForwarder(composer(route.compose, { upstreams }), silent) : createForwarder(route, proxyDeps)),
+      compose: (route) => composeHandler(route.compose!, { upstreams }),
     };
     const compiled = compileRoutingMap(map, compileDeps);
     expect(compiled.hasDirect).to.equal(true);
@@ -121,8 +151,32 @@ describe('direct routes: which requests skip the Koa stack', () => {
     expect(upstream.seen.map((s) => `${s.method} ${s.url}`)).to.deep.equal(['GET /pass/7?q=1', 'HEAD /pass/7']);
   });
 
+  it('takes a compose route with no edge functions and answers the composed body', async () => {
+    const got = await send(base, '/composed/7');
+    expect(got.status).to.equal(200);
+    expect(got.headers['content-type']).to.equal('application/json; charset=utf-8');
+    expect(got.json()).to.deep.equal({
+      first: { url: '/pass/7', bytes: 0 },
+      failing: null,
+      second: { url: '/pass/0' },
+      _errors: [{ part: 'failing', status: 502, title: 'Upstream failed' }],
+    });
+    expect(upstream.seen.map((s) => `${s.method} ${s.url}`).sort()).to.deep.equal(['GET /broken', 'GET /pass/0', 'GET /pass/7']);
+  });
+
+  it("aborts a direct composition's upstream calls when the client goes away", async () => {
+    const closed = new Promise<void>((resolve) => hangClosed.push(resolve));
+    const req = get(`${base}/composed-hang`);
+    req.on('error', () => undefined);
+    for (let i = 0; i < 100 && !upstream.seen.some((s) => s.url === '/hang'); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(upstream.seen.map((s) => s.url)).to.deep.equal(['/hang']);
+    req.destroy();
+    const outcome = await Promise.race([closed.then(() => 'aborted'), new Promise((resolve) => setTimeout(() => resolve('still open'), 2_000))]);
+    expect(outcome).to.equal('aborted');
+  });
+
   it('leaves routes with an edge function, a body schema or a handler, and probe paths, to the app', async () => {
-    for (const [method, path] of [['GET', '/secure'], ['GET', '/limited'], ['GET', '/cached'], ['POST', '/validated'], ['GET', '/handled'], ['GET', '/livez']] as const) {
+    for (const [method, path] of [['GET', '/composed-secure'], ['GET', '/secure'], ['GET', '/limited'], ['GET', '/cached'], ['POST', '/validated'], ['GET', '/handled'], ['GET', '/livez']] as const) {
       const answer = await send(base, path, { method, headers: method === 'POST' ? { 'content-type': 'application/json' } : {}, body: method === 'POST' ? '{}' : undefined });
       expect(answer.status, `${method} ${path}`).to.equal(299);
     }
@@ -164,7 +218,7 @@ describe('direct routes: the same answers, metrics and access line as the Koa ch
     dir = mkdtempSync(join(tmpdir(), 'portico-direct-bff-'));
     const file = join(dir, 'routes.yaml');
     // createBff refuses maps with handlers it was not given and routes that need a JWT setup: only the proxied ones.
-    writeFileSync(file, ROUTES.split('\n').filter((line) => !/id: (secure|handled|validated)\b/.test(line)).join('\n'));
+    writeFileSync(file, ROUTES.replace(/ {2}- id: composed-secure[^]*$/, '').split('\n').filter((line) => !/id: (secure|handled|validated)\b/.test(line)).join('\n'));
     for (const name of ['direct', 'chain'] as const) {
       const lines: Array<Record<string, unknown>> = [];
       const bff = await createBff({
@@ -206,6 +260,11 @@ describe('direct routes: the same answers, metrics and access line as the Koa ch
       ['GET', '/big'],
       ['GET', '/nowhere'],
       ['POST', '/pass/1'],
+      ['GET', '/composed/3'],
+      ['HEAD', '/composed/3'],
+      ['GET', '/composed/3?fields=first.url,second'],
+      ['GET', '/composed/3?fields=first.nope'],
+      ['GET', '/composed-failing'],
     ];
     for (const [method, path] of cases) {
       const direct = await send(bffs.direct.base, path, { method });
