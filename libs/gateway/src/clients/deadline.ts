@@ -3,6 +3,7 @@
  * shared by every try and composition branch, plus the client's "went away" signal. Timers live with whoever waits.
  */
 import { UpstreamAbort } from '../upstream-faults';
+import type { CallSignal } from './upstream-types';
 
 /** The route deadline when nothing else is configured, ms (docs/edge-defaults.md › Upstreams). */
 export const DEFAULT_ROUTE_DEADLINE_MS = 5000;
@@ -15,12 +16,12 @@ export class Deadline {
    */
   constructor(
     readonly at: number,
-    readonly clientSignal?: AbortSignal,
+    readonly clientSignal?: CallSignal,
     private readonly now: () => number = Date.now,
   ) {}
 
   /** A deadline `ms` from now. */
-  static after(ms: number, clientSignal?: AbortSignal, now: () => number = Date.now): Deadline {
+  static after(ms: number, clientSignal?: CallSignal, now: () => number = Date.now): Deadline {
     return new Deadline(now() + ms, clientSignal, now);
   }
 

@@ -2,6 +2,8 @@
 import type { ServerResponse } from 'node:http';
 import type { EdgeContext } from '@portico/edge';
 import { Deadline, DEFAULT_ROUTE_DEADLINE_MS } from '../clients/deadline';
+import type { CallSignal } from '../clients/upstream-types';
+import { ClientGone } from '../proxy/client-gone';
 import { UpstreamAbort } from '../upstream-faults';
 
 /** An AbortController aborted (reason: UpstreamAbort 'client') when the client disconnects before the response is complete. */
@@ -24,7 +26,7 @@ export function clientGoneSignal(ctx: EdgeContext): AbortSignal {
 }
 
 /** The request's deadline: `ctx.state.deadline` when the route chain set one, else now + `defaultMs` (5 s). */
-export function requestDeadline(ctx: EdgeContext, defaultMs: number = DEFAULT_ROUTE_DEADLINE_MS, signal: AbortSignal = clientGoneSignal(ctx)): Deadline {
+export function requestDeadline(ctx: EdgeContext, defaultMs: number = DEFAULT_ROUTE_DEADLINE_MS, signal: CallSignal = new ClientGone(ctx.res)): Deadline {
   const at = ctx.state.deadline ?? Date.now() + defaultMs;
   return new Deadline(at, signal);
 }
@@ -41,7 +43,8 @@ export interface BranchDeadline {
  * The branches' deadline: requestDeadline less `marginMs` (time left to build the answer), with one signal for both
  * reasons to stop. Not AbortSignal.any([client, siblings]): that costs a second controller and a composite signal tied
  * to its sources by WeakRefs, which V8's young-generation GC treats as strong, so under load every composed request's
- * signals reached old space and forced mark-compacts (docs/benchmarks.md, portico-composition).
+ * signals reached old space and forced mark-compacts (docs/benchmarks.md, portico-composition). Nor an
+ * AbortController: every call of every branch adds and removes a listener, which an EventTarget makes costly.
  */
 export function branchDeadline(ctx: EdgeContext, marginMs: number, defaultMs: number = DEFAULT_ROUTE_DEADLINE_MS): BranchDeadline {
   return branchDeadlineOf(ctx.res, ctx.state.deadline ?? Date.now() + defaultMs, marginMs);
@@ -49,6 +52,6 @@ export function branchDeadline(ctx: EdgeContext, marginMs: number, defaultMs: nu
 
 /** branchDeadline for a request served without a Koa context: the client's response and the route deadline (ms since the epoch). */
 export function branchDeadlineOf(res: ServerResponse, at: number, marginMs: number): BranchDeadline {
-  const controller = clientGoneController(res);
-  return { deadline: new Deadline(at, controller.signal).child(marginMs), cancel: () => controller.abort() };
+  const gone = new ClientGone(res);
+  return { deadline: new Deadline(at, gone).child(marginMs), cancel: () => gone.abort() };
 }

@@ -11,6 +11,7 @@ import { RetryBudget, backoffDelay } from '../clients/retry';
 import type { UpstreamMetrics } from '../clients/http-upstream';
 import { UpstreamAbort, bulkheadFault, circuitOpenFault, faultClass, serviceLabel } from '../upstream-faults';
 import { grpcFault, grpcFaultRow, isGrpcError } from '../grpc-faults';
+import type { CallSignal } from '../clients/upstream-types';
 import type { GrpcMethod } from './proto-registry';
 import { channelOptions, type GrpcUpstreamPolicy } from './grpc-policy';
 
@@ -22,7 +23,7 @@ export interface GrpcCall {
   /** Absolute epoch-ms deadline shared by every try; sent to the backend as the gRPC deadline. */
   deadline: number;
   /** Aborted when the client goes away: the call is cancelled. */
-  signal?: AbortSignal;
+  signal?: CallSignal;
   /** Metadata every try carries (x-request-id, principal headers); trace context is added per call. */
   metadata: Readonly<Record<string, string>>;
   /** Retries allowed; only UNAVAILABLE is retried, and only for methods the caller knows are idempotent reads. */

@@ -1,7 +1,8 @@
 /**
- * The proxy's "client went away" signal (docs/edge-defaults.md: the upstream call made for a client that left is
- * aborted). An AbortController per request costs its signal, an EventTarget and, once aborted, a DOMException; this
- * is one 'close' listener on the response and a list of the current try's listeners.
+ * The "client went away" signal of a proxied or composed request (docs/edge-defaults.md: the upstream calls made for a
+ * client that left are aborted). An AbortController per request costs its signal, an EventTarget whose listeners
+ * parse options on every add and, once aborted, a DOMException; this is one 'close' listener on the response and a
+ * list of the current calls' listeners.
  */
 import type { ServerResponse } from 'node:http';
 import type { CallSignal } from '../clients/upstream-types';
@@ -17,10 +18,15 @@ export class ClientGone implements CallSignal {
       return;
     }
     res.once('close', () => {
-      if (res.writableFinished) return;
-      this.aborted = true;
-      for (const listener of this.listeners.splice(0)) listener();
+      if (!res.writableFinished) this.abort();
     });
+  }
+
+  /** Fires now, as if the client had gone (a composition whose required part failed stops its other branches). */
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    for (const listener of this.listeners.splice(0)) listener();
   }
 
   addEventListener(_type: 'abort', listener: () => void): void {

@@ -32,11 +32,26 @@ describe('branchDeadline', () => {
     expect(branch.deadline.expired).to.equal(true);
   });
 
-  it('aborts with a client abort when the response closes before it finished', () => {
+  it('aborts, telling every listener once, when the response closes before it finished', () => {
     const { ctx, res } = fakeCtx({ deadline: Date.now() + 2000 });
     const { deadline } = branchDeadline(ctx, 0);
+    const heard: string[] = [];
+    deadline.clientSignal?.addEventListener('abort', () => heard.push('first'));
+    const removed = () => heard.push('removed');
+    deadline.clientSignal?.addEventListener('abort', removed);
+    deadline.clientSignal?.addEventListener('abort', () => heard.push('third'));
+    deadline.clientSignal?.removeEventListener('abort', removed);
     res.emit('close');
-    expect(deadline.clientSignal?.reason).to.be.instanceOf(UpstreamAbort).and.include({ kind: 'client' });
+    res.emit('close');
+    expect(deadline.clientSignal?.aborted).to.equal(true);
+    expect(heard).to.deep.equal(['first', 'third']);
+  });
+
+  it('gives code that needs an AbortSignal one aborted with a client abort', () => {
+    const { ctx, res } = fakeCtx({ deadline: Date.now() + 2000 });
+    const signal = branchDeadline(ctx, 0).deadline.signal();
+    res.emit('close');
+    expect(signal.reason).to.be.instanceOf(UpstreamAbort).and.include({ kind: 'client' });
   });
 
   it('does not abort when the response closes after it finished', () => {
@@ -49,6 +64,7 @@ describe('branchDeadline', () => {
 
   it('starts aborted when the client is already gone', () => {
     const { deadline } = branchDeadline(fakeCtx({ deadline: Date.now() + 2000, destroyed: true }).ctx, 0);
-    expect(deadline.clientSignal?.reason).to.be.instanceOf(UpstreamAbort).and.include({ kind: 'client' });
+    expect(deadline.clientSignal?.aborted).to.equal(true);
+    expect(deadline.signal().reason).to.be.instanceOf(UpstreamAbort).and.include({ kind: 'client' });
   });
 });
