@@ -56,6 +56,11 @@ export interface EdgeState {
   principal?: Principal;
   /** Set by the route chain: absolute epoch ms by which the answer must be built. */
   deadline?: number;
+  /**
+   * Set by a composition whose answer lacks some parts (failed optional parts, `_errors`) when its body is already
+   * serialised: such an answer is never cached. A body still an object is recognised by its `_errors`.
+   */
+  partial?: boolean;
   /** Set by cache: HIT or MISS, read by the access log. */
   cache?: 'HIT' | 'MISS' | 'BYPASS';
   /** Set by ratelimit: the decision, read by the access log and metrics. */

@@ -77,7 +77,7 @@ export function storableTtl(ctx: EdgeContext, policy: CachePolicy, unkeyed: read
   const header = (name: string) => responseHeader(ctx, name);
   const cc = parseCacheControl(header('cache-control'));
   if (cc.has('no-store') || cc.has('no-cache') || cc.has('private')) return undefined;
-  if (header('set-cookie') || header('x-partial-response') || isPartial(ctx.body)) return undefined;
+  if (header('set-cookie') || header('x-partial-response') || ctx.state.partial === true || isPartial(ctx.body)) return undefined;
   // An event stream never ends; buffering it would hold the client forever.
   if (/^text\/event-stream\b/i.test(header('content-type'))) return undefined;
   const encoding = header('content-encoding').toLowerCase();

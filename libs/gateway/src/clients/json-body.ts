@@ -12,29 +12,40 @@ import type { UpstreamResponse } from './upstream-exchange';
  * An empty body is null. With `lenient`, a non-JSON body is undefined instead of an error (for 4xx problem bodies).
  */
 export async function readUpstreamJson(res: UpstreamResponse, maxBytes: number, deadline: Deadline, name: string, lenient: boolean): Promise<unknown> {
+  return (await readUpstreamJsonBytes(res, maxBytes, deadline, name, lenient)).value;
+}
+
+/** A parsed JSON body and the bytes it was parsed from (empty for an empty body). */
+export interface JsonBytes {
+  value: unknown;
+  bytes: Buffer;
+}
+
+/** readUpstreamJson, also giving the body's bytes, for a caller that may pass them on unchanged. */
+export async function readUpstreamJsonBytes(res: UpstreamResponse, maxBytes: number, deadline: Deadline, name: string, lenient: boolean): Promise<JsonBytes> {
   const label = serviceLabel(name);
   const declared = Number(res.headers['content-length']);
   if (Number.isFinite(declared) && declared > maxBytes) {
     res.destroy();
     throw new EdgeError('UPSTREAM_BAD_RESPONSE', { detail: `${label}: response larger than ${maxBytes} bytes` });
   }
-  const text = res.buffered ? res.buffered.toString('utf8') : await readCapped(res, maxBytes, deadline, label);
-  if (text.length === 0) return null;
+  const bytes = res.buffered ?? (await readCapped(res, maxBytes, deadline, label));
+  if (bytes.length === 0) return { value: null, bytes };
   const type = String(res.headers['content-type'] ?? '');
   if (!/^application\/([\w.+-]*\+)?json\b/i.test(type)) {
-    if (lenient) return undefined;
+    if (lenient) return { value: undefined, bytes };
     throw new EdgeError('UPSTREAM_BAD_RESPONSE', { detail: `${label}: expected a JSON response` });
   }
   try {
-    return JSON.parse(text) as unknown;
+    return { value: JSON.parse(bytes.toString('utf8')) as unknown, bytes };
   } catch (err) {
-    if (lenient) return undefined;
+    if (lenient) return { value: undefined, bytes };
     throw new EdgeError('UPSTREAM_BAD_RESPONSE', { detail: `${label}: response is not valid JSON`, cause: err });
   }
 }
 
 // A streamed body (no declared length, or one above the buffer size): read within the cap and the deadline.
-async function readCapped(res: UpstreamResponse, maxBytes: number, deadline: Deadline, label: string): Promise<string> {
+async function readCapped(res: UpstreamResponse, maxBytes: number, deadline: Deadline, label: string): Promise<Buffer> {
   const budget = deadline.remaining();
   const timer = setTimeout(() => res.body.destroy(new UpstreamAbort('deadline', budget)), budget);
   const chunks: Buffer[] = [];
@@ -51,7 +62,7 @@ async function readCapped(res: UpstreamResponse, maxBytes: number, deadline: Dea
   } finally {
     clearTimeout(timer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 /** What of a backend's problem body Portico forwards: a short detail and field-level validation errors, nothing else. */

@@ -7,7 +7,7 @@ import type { Upstream, UpstreamPolicy } from './upstream-types';
 import type { RetrySettings } from './retry';
 import type { Deadline } from './deadline';
 import { upstreamFault, serviceLabel, statusFault } from '../upstream-faults';
-import { readUpstreamJson, UpstreamClientError } from './json-body';
+import { readUpstreamJson, readUpstreamJsonBytes, UpstreamClientError, type JsonBytes } from './json-body';
 
 /**
  * Every upstream timeout and the retry policy, as docs/edge-defaults.md › Upstreams requires; createUpstreams fills unset
@@ -75,7 +75,13 @@ export class ServiceClient {
 
   /** GET a JSON resource; null when the upstream answers 404. */
   async getJson<T>(path: string, opts: ServiceCallOptions): Promise<T | null> {
-    return (await this.send<T>('GET', path, undefined, opts))?.body ?? null;
+    return ((await this.exchange('GET', path, undefined, opts))?.body.value as T | undefined) ?? null;
+  }
+
+  /** GET a JSON resource with the bytes it was parsed from (to pass on unchanged); null when the upstream answers 404. */
+  async getJsonBytes(path: string, opts: ServiceCallOptions): Promise<JsonBytes | null> {
+    const reply = await this.exchange('GET', path, undefined, opts);
+    return reply && { value: reply.body.value ?? null, bytes: reply.body.bytes };
   }
 
   /** POST JSON; sent at most once. */
@@ -100,6 +106,12 @@ export class ServiceClient {
 
   /** Any method: the full reply, or null for a 404. */
   async send<T>(method: string, path: string, body: unknown, opts: ServiceCallOptions): Promise<JsonReply<T> | null> {
+    const reply = await this.exchange(method, path, body, opts);
+    return reply && { status: reply.status, headers: reply.headers, body: reply.body.value as T };
+  }
+
+  // The reply's body is the parsed JSON with its bytes.
+  private async exchange(method: string, path: string, body: unknown, opts: ServiceCallOptions): Promise<JsonReply<JsonBytes> | null> {
     const m = method.toUpperCase();
     const headers: Record<string, string> = { accept: 'application/json', ...opts.headers };
     let payload: string | undefined;
@@ -133,8 +145,8 @@ export class ServiceClient {
         const problem = await readUpstreamJson(res, 65_536, opts.deadline, name, true);
         throw new UpstreamClientError(name, res.statusCode, problem, res.headers['retry-after']);
       }
-      const parsed = await readUpstreamJson(res, this.maxBodyBytes, opts.deadline, name, false);
-      return { status: res.statusCode, headers: res.headers, body: parsed as T };
+      const parsed = await readUpstreamJsonBytes(res, this.maxBodyBytes, opts.deadline, name, false);
+      return { status: res.statusCode, headers: res.headers, body: parsed };
     } catch (err) {
       if (err instanceof UpstreamClientError) throw err;
       throw upstreamFault(err, name);
