@@ -78,10 +78,12 @@ export class ServiceClient {
     return ((await this.exchange('GET', path, undefined, opts))?.body.value as T | undefined) ?? null;
   }
 
-  /** GET a JSON resource with the bytes it was parsed from (to pass on unchanged); null when the upstream answers 404. */
-  async getJsonBytes(path: string, opts: ServiceCallOptions): Promise<JsonBytes | null> {
-    const reply = await this.exchange('GET', path, undefined, opts);
-    return reply && { value: reply.body.value ?? null, bytes: reply.body.bytes };
+  /**
+   * GET a JSON resource, keeping the bytes it was parsed from (to pass on unchanged): the reply's body is
+   * `{ value, bytes }`; null when the upstream answers 404.
+   */
+  getJsonBytes(path: string, opts: ServiceCallOptions): Promise<JsonReply<JsonBytes> | null> {
+    return this.exchange('GET', path, undefined, opts);
   }
 
   /** POST JSON; sent at most once. */

@@ -177,6 +177,7 @@ export function composer(spec: ComposeSpec, deps: ComposeDeps): Composer {
   const upstreamOf = (key: string) => upstreamNames.get(key) ?? key;
   const known: KnownFields = Object.fromEntries(spec.parts.map((p) => [p.key, p.fields ?? null]));
   const owner = spec.owner === undefined ? undefined : ownerRef(spec.owner);
+  const dependedOn = new Set(plans.flatMap((plan) => plan.deps));
 
   return async function compose(request) {
     const { query, params } = request;
@@ -189,7 +190,7 @@ export function composer(spec: ComposeSpec, deps: ComposeDeps): Composer {
     try {
       const check = owner && { ...owner, subject: request.principal?.subject };
       const input: RunInput = { sent: new Map(), query, deadline: branch.deadline, headers, params, upstreamOf, owner: check };
-      const composed = await composeParts((parts) => run(plans, input, parts), { log: request.log });
+      const composed = await composeParts((parts) => run(plans, dependedOn, input, parts), { log: request.log });
       const body = selectFields(composed, query.fields, known);
       return { body, partial: composed._errors !== undefined, json: () => composedJson(body, input.sent) };
     } catch (err) {
@@ -278,50 +279,50 @@ async function fetchPart(plan: Plan, input: RunInput, answers: Map<string, unkno
   }
   const path = fillPath(plan.path ?? [], input.params, answers, input.upstreamOf);
   const reply = await (plan.client as ServiceClient).getJsonBytes(path, { deadline: input.deadline, headers: input.headers, operation: `compose ${part.key}`, timeoutMs: part.timeout });
-  if (reply === null || reply.value === null) return null;
-  input.sent.set(part.key, reply);
-  return reply.value;
+  const sent = reply?.body;
+  if (sent === undefined || sent.value === null) return null;
+  input.sent.set(part.key, sent);
+  return sent.value;
 }
 
-async function run(plans: Plan[], input: RunInput, parts: CompositionParts): Promise<Record<string, unknown>> {
+async function run(plans: Plan[], dependedOn: ReadonlySet<string>, input: RunInput, parts: CompositionParts): Promise<Record<string, unknown>> {
   const { owner } = input;
   const answers = new Map<string, unknown>();
   const failures = new Map<string, EdgeError>();
-  // `done` never rejects (dependents wait on it); `results` is what the composition awaits.
+  // `done` (parts others depend on only) never rejects: dependents wait on it. `results` is what the composition awaits.
   const done = new Map<string, Promise<unknown>>();
   const results: Array<Promise<unknown>> = [];
   for (const plan of plans) {
     const { part } = plan;
     const call = async (): Promise<unknown> => {
-      if (plan.deps.length > 0) {
-        await Promise.all(plan.deps.map((key) => done.get(key)));
-        const failed = plan.deps.find((key) => failures.has(key));
-        if (failed !== undefined) throw new EdgeError(failures.get(failed)?.code ?? 'UPSTREAM_ERROR', { detail: `not fetched: ${failed} failed` });
-        // A dependency that is absent (404) leaves nothing to fetch: this part is absent too.
-        if (plan.deps.some((key) => answers.get(key) === null)) return null;
-      }
-      const answer = await fetchPart(plan, input, answers);
-      if (answer === null && part.required) throw new EdgeError('NOT_FOUND', { detail: `${part.key} not found` });
-      // Checked the moment the owning part answers: dependents are never started and running siblings are aborted.
-      // Someone else's resource answers exactly like a missing one, so ids cannot be probed (requireOwner semantics).
-      if (owner?.key === part.key && (owner.subject === undefined || valueAt(answer, owner.field) !== owner.subject)) {
-        throw new EdgeError('NOT_FOUND', { detail: `${part.key} not found` });
-      }
-      return answer;
-    };
-    const tracked = call().then(
-      (value) => {
-        answers.set(part.key, value);
-        return value;
-      },
-      (err: unknown) => {
+      try {
+        if (plan.deps.length > 0) {
+          await Promise.all(plan.deps.map((key) => done.get(key)));
+          const failed = plan.deps.find((key) => failures.has(key));
+          if (failed !== undefined) throw new EdgeError(failures.get(failed)?.code ?? 'UPSTREAM_ERROR', { detail: `not fetched: ${failed} failed` });
+          // A dependency that is absent (404) leaves nothing to fetch: this part is absent too.
+          if (plan.deps.some((key) => answers.get(key) === null)) {
+            answers.set(part.key, null);
+            return null;
+          }
+        }
+        const answer = await fetchPart(plan, input, answers);
+        if (answer === null && part.required) throw new EdgeError('NOT_FOUND', { detail: `${part.key} not found` });
+        // Checked the moment the owning part answers: dependents are never started and running siblings are aborted.
+        // Someone else's resource answers exactly like a missing one, so ids cannot be probed (requireOwner semantics).
+        if (owner?.key === part.key && (owner.subject === undefined || valueAt(answer, owner.field) !== owner.subject)) {
+          throw new EdgeError('NOT_FOUND', { detail: `${part.key} not found` });
+        }
+        answers.set(part.key, answer);
+        return answer;
+      } catch (err) {
         failures.set(part.key, partFault(err));
         throw err;
-      },
-    );
+      }
+    };
     // An optional part that is absent (404) is null without an _errors entry: absence is a valid answer.
-    const result = part.required ? parts.required(part.key, () => tracked) : parts.optional(part.key, () => tracked);
-    done.set(part.key, result.catch(() => null));
+    const result = part.required ? parts.required(part.key, call) : parts.optional(part.key, call);
+    if (dependedOn.has(part.key)) done.set(part.key, result.catch(() => null));
     results.push(result);
   }
   const values = await Promise.all(results);
