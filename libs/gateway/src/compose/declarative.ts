@@ -41,6 +41,8 @@ interface Plan {
   client?: ServiceClient;
   /** The HTTP part's path, compiled. */
   path?: PathPiece[];
+  /** Its metrics and span label. */
+  operation: string;
   grpc?: GrpcPart;
   deps: string[];
 }
@@ -153,12 +155,13 @@ function planOf(part: ComposePart, deps: ComposeDeps): Plan {
   if (part.grpc) {
     if (!deps.grpc) throw new Error(`compose: part ${part.key} calls gRPC, which this service does not offer`);
     try {
-      return { part, grpc: new GrpcPart(part.key, part.grpc, deps.grpc), deps: dependencies(part) };
+      return { part, grpc: new GrpcPart(part.key, part.grpc, deps.grpc), deps: dependencies(part), operation: `compose ${part.key}` };
     } catch (err) {
       throw new Error(`compose: part ${part.key}: ${(err as Error).message}`, { cause: err });
     }
   }
-  return { part, client: new ServiceClient(deps.upstreams.get(part.upstream ?? ''), deps.clientOptions), path: compilePath(part.path ?? ''), deps: dependencies(part) };
+  const client = new ServiceClient(deps.upstreams.get(part.upstream ?? ''), deps.clientOptions);
+  return { part, client, path: compilePath(part.path ?? ''), deps: dependencies(part), operation: `compose ${part.key}` };
 }
 
 /** Builds the composition once at start-up; unknown upstreams, gRPC methods or `:params` missing from the route path throw here. */
@@ -178,11 +181,14 @@ export function composer(spec: ComposeSpec, deps: ComposeDeps): Composer {
   const known: KnownFields = Object.fromEntries(spec.parts.map((p) => [p.key, p.fields ?? null]));
   const owner = spec.owner === undefined ? undefined : ownerRef(spec.owner);
   const dependedOn = new Set(plans.flatMap((plan) => plan.deps));
+  // Every part null: what ?fields= is checked against before any backend is called.
+  const emptyAnswer = Object.fromEntries(spec.parts.map((p) => [p.key, null]));
 
   return async function compose(request) {
     const { query, params } = request;
     // Validate ?fields= names up front: a 400 should not cost any backend calls.
-    selectFields(Object.fromEntries(spec.parts.map((p) => [p.key, null])), query.fields, known);
+    const fields = query.fields;
+    if (fields !== undefined) selectFields(emptyAnswer, fields, known);
     // So is a path or query value that does not fit a gRPC request field.
     for (const plan of plans) plan.grpc?.check(params, query);
     const branch = branchDeadlineOf(request.res, request.deadline, spec.margin);
@@ -191,7 +197,7 @@ export function composer(spec: ComposeSpec, deps: ComposeDeps): Composer {
       const check = owner && { ...owner, subject: request.principal?.subject };
       const input: RunInput = { sent: new Map(), query, deadline: branch.deadline, headers, params, upstreamOf, owner: check };
       const composed = await composeParts((parts) => run(plans, dependedOn, input, parts), { log: request.log });
-      const body = selectFields(composed, query.fields, known);
+      const body = fields === undefined ? composed : selectFields(composed, fields, known);
       return { body, partial: composed._errors !== undefined, json: () => composedJson(body, input.sent) };
     } catch (err) {
       // A required part failed: the answer is lost, so stop every branch still running for it.
@@ -278,7 +284,7 @@ async function fetchPart(plan: Plan, input: RunInput, answers: Map<string, unkno
     return plan.grpc.call({ params, query, answers, deadline, metadata: headers, timeoutMs: part.timeout, upstreamOf });
   }
   const path = fillPath(plan.path ?? [], input.params, answers, input.upstreamOf);
-  const reply = await (plan.client as ServiceClient).getJsonBytes(path, { deadline: input.deadline, headers: input.headers, operation: `compose ${part.key}`, timeoutMs: part.timeout });
+  const reply = await (plan.client as ServiceClient).getJsonBytes(path, { deadline: input.deadline, headers: input.headers, operation: plan.operation, timeoutMs: part.timeout });
   const sent = reply?.body;
   if (sent === undefined || sent.value === null) return null;
   input.sent.set(part.key, sent);
