@@ -1,9 +1,5 @@
 import { expect } from 'chai';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createBff, type Bff } from '../../src/create-bff';
+import { startBff, type StartedBff } from '@portico/testing';
 import { startUpstream, type TestUpstream } from '../proxy/proxy-harness';
 
 // The same four parts on a direct route (no edge functions) and on one the Koa chain serves (a rate limit), plus a
@@ -55,9 +51,8 @@ async function bytes(url: string): Promise<{ status: number; headers: Headers; b
 describe('composed answers: parts passed on as sent', function () {
   this.timeout(20_000);
   let upstream: TestUpstream;
-  let bff: Bff;
+  let bff: StartedBff;
   let base: string;
-  let dir: string;
   let flaky = false;
 
   before(async () => {
@@ -69,23 +64,12 @@ describe('composed answers: parts passed on as sent', function () {
       if (req.url === '/flaky') return void (flaky ? res.writeHead(500).end() : res.writeHead(200, json).end('{"ok": true}'));
       res.writeHead(404).end();
     });
-    dir = mkdtempSync(join(tmpdir(), 'portico-composed-json-'));
-    const file = join(dir, 'routes.yaml');
-    writeFileSync(file, ROUTES);
-    bff = await createBff({
-      serviceName: 'composed-json',
-      routesFile: file,
-      env: { PORT: '0', NODE_ENV: 'test', LOG_LEVEL: 'silent', U: upstream.url },
-      signals: false,
-      watch: false,
-    });
-    const server = await bff.listen(0, '127.0.0.1');
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    bff = await startBff({ serviceName: 'composed-json', routes: ROUTES, env: { U: upstream.url } });
+    base = bff.url;
   });
   after(async () => {
     await bff.close();
     await upstream.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('copies an untouched part as sent and serialises the rest, on the direct route and through the Koa chain alike', async () => {
