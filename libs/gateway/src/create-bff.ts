@@ -30,10 +30,10 @@ import { referencedVariables } from './routing-map/upstream-env';
 import { compileRoutingMap, type CompileDeps } from './router/compile-routes';
 import { createRouter, type Router } from './router/router';
 import { policyChain } from './router/policy-chain';
-import { createForwarder, proxyRoute } from './proxy/proxy-route';
+import { createForwarder, forwardingTerminal, type Forwarder } from './proxy/proxy-route';
 import { directRoutes } from './proxy/direct-route';
 import { principalHeaders } from './proxy/forwarded-headers';
-import { composeForwarder, composeHandler, composer, type ComposeDeps } from './compose/declarative';
+import { composeForwarder, composeTerminal, composer, type ComposeDeps, type Composer } from './compose/declarative';
 import type { Upstreams } from './clients/upstreams';
 import { apiKeyStoreFor, createBffServices, type ApiKeySource } from './bff-services';
 import { upstreamEnvShape, upstreamPolicyFromEnv } from './clients/upstream-env-policy';
@@ -163,14 +163,19 @@ export async function createBff(options: CreateBffOptions): Promise<Bff> {
     headers: principalHeaders,
     grpc: { registry: grpc.registry, upstreamFor: grpc.upstreamFor },
   });
+  // A route's forwarding or composition is built once per map version, whether the Koa chain, a direct route or both serve it.
+  const forwarders = new WeakMap<RouteDefinition, Forwarder>();
+  const forwarderOf = (route: RouteDefinition): Forwarder => memo(forwarders, route, () => createForwarder(route, proxyDeps));
+  const composers = new WeakMap<RouteDefinition, Composer>();
+  const composerOf = (route: RouteDefinition): Composer => memo(composers, route, () => composer(route.compose!, composeDeps(route)));
   const compileDeps: CompileDeps = {
     handlers: options.handlers ?? {},
     defaultBodyLimit: config.http.maxBodyBytes,
     policyChain: (route) => policyChain(route, services.policy),
-    proxy: (route) => proxyRoute(route, proxyDeps),
-    direct: (route) => (route.compose ? composeForwarder(composer(route.compose, composeDeps(route)), logger) : createForwarder(route, proxyDeps)),
+    proxy: (route) => forwardingTerminal(forwarderOf(route), route.policy.timeout),
+    direct: (route) => (route.compose ? composeForwarder(composerOf(route), logger) : forwarderOf(route)),
     grpc: (route) => grpc.route(route, config.http.maxBodyBytes),
-    compose: (route) => composeHandler(route.compose!, composeDeps(route)),
+    compose: (route) => composeTerminal(composerOf(route), route.policy.timeout),
   };
   const install = (map: RoutingMap): void => {
     readiness.setInfo('routingMapVersion', map.version);
@@ -273,4 +278,13 @@ export async function startBff(bff: Bff): Promise<Server> {
   const server = await bff.listen();
   await memory;
   return server;
+}
+
+function memo<K extends object, V>(cache: WeakMap<K, V>, key: K, make: () => V): V {
+  let value = cache.get(key);
+  if (value === undefined) {
+    value = make();
+    cache.set(key, value);
+  }
+  return value;
 }

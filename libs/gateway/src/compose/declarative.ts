@@ -209,8 +209,11 @@ export function composer(spec: ComposeSpec, deps: ComposeDeps): Composer {
 
 /** The Koa terminal of a `compose:` route. */
 export function composeHandler(spec: ComposeSpec, deps: ComposeDeps): Middleware<EdgeState> {
-  const compose = composer(spec, deps);
-  const timeout = deps.routeTimeoutMs ?? DEFAULT_ROUTE_DEADLINE_MS;
+  return composeTerminal(composer(spec, deps), deps.routeTimeoutMs);
+}
+
+/** The Koa terminal serving a composition (the same Composer a direct route answers with); `routeTimeoutMs`: when the chain set no deadline. */
+export function composeTerminal(compose: Composer, routeTimeoutMs: number = DEFAULT_ROUTE_DEADLINE_MS): Middleware<EdgeState> {
   return async function composeRoute(ctx: EdgeContext) {
     const { state } = ctx;
     const answer = await compose({
@@ -220,7 +223,7 @@ export function composeHandler(spec: ComposeSpec, deps: ComposeDeps): Middleware
       principal: state.principal,
       requestId: state.requestId,
       log: () => state.log,
-      deadline: state.deadline ?? Date.now() + timeout,
+      deadline: state.deadline ?? Date.now() + routeTimeoutMs,
     });
     ctx.status = 200;
     ctx.set('Content-Type', JSON_TYPE);
@@ -281,7 +284,7 @@ async function fetchPart(plan: Plan, input: RunInput, answers: Map<string, unkno
   const { part } = plan;
   if (plan.grpc) {
     const { query, deadline, params, headers, upstreamOf } = input;
-    return plan.grpc.call({ params, query, answers, deadline, metadata: headers, timeoutMs: part.timeout, upstreamOf });
+    return plan.grpc.call({ params, query, answers, deadline, metadata: headers, timeoutMs: part.timeout, upstreamOf, operation: plan.operation });
   }
   const path = fillPath(plan.path ?? [], input.params, answers, input.upstreamOf);
   const reply = await (plan.client as ServiceClient).getJsonBytes(path, { deadline: input.deadline, headers: input.headers, operation: plan.operation, timeoutMs: part.timeout });

@@ -72,6 +72,8 @@ export interface GrpcPartInput {
   /** The request id and the verified principal's identity headers, sent as metadata (the composition's backend headers). */
   metadata: Record<string, string>;
   timeoutMs?: number;
+  /** Metrics and span label (default `compose <key>`). */
+  operation?: string;
   /** The upstream name behind a part key, for error details. */
   upstreamOf(key: string): string;
 }
@@ -108,7 +110,7 @@ export class GrpcPart {
   /** Calls the method; resolves null for NOT_FOUND (absent, as an HTTP 404), rejects with the mapped EdgeError. */
   async call(input: GrpcPartInput): Promise<unknown> {
     const request = this.request(input);
-    const answer = await this.client.find(this.target.method, request, { deadline: input.deadline, metadata: input.metadata, operation: `compose ${this.key}`, timeoutMs: input.timeoutMs });
+    const answer = await this.client.find(this.target.method, request, { deadline: input.deadline, metadata: input.metadata, operation: input.operation ?? `compose ${this.key}`, timeoutMs: input.timeoutMs });
     return this.target.times === 'iso' ? isoTimes(answer) : answer;
   }
 

@@ -123,8 +123,11 @@ export function createForwarder(route: RouteDefinition, deps: ProxyDeps): Forwar
 
 /** Builds the proxy terminal (Koa middleware) for one route, once; throws when the route's origin has no upstream pool. */
 export function proxyRoute(route: RouteDefinition, deps: ProxyDeps): Middleware<EdgeState> {
-  const forward = createForwarder(route, deps);
-  const timeout = route.policy.timeout;
+  return forwardingTerminal(createForwarder(route, deps), route.policy.timeout);
+}
+
+/** The Koa terminal serving a route's forwarding (the same Forwarder a direct route answers with); `timeout`: the route's, ms. */
+export function forwardingTerminal(forward: Forwarder, timeout: number): Middleware<EdgeState> {
   return async function proxy(ctx: EdgeContext): Promise<void> {
     const answer = await forward({
       req: ctx.req,
