@@ -3,7 +3,7 @@ import type { ServerResponse } from 'node:http';
 import type { EdgeContext } from '@portico/edge';
 import { Deadline, DEFAULT_ROUTE_DEADLINE_MS } from '../clients/deadline';
 import type { CallSignal } from '../clients/upstream-types';
-import { ClientGone } from '../proxy/client-gone';
+import { ClientGone } from '../clients/client-gone';
 import { UpstreamAbort } from '../upstream-faults';
 
 /** An AbortController aborted (reason: UpstreamAbort 'client') when the client disconnects before the response is complete. */

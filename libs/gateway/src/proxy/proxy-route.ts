@@ -11,7 +11,7 @@ import type { RouteDefinition, UpstreamTarget } from '../routing-map/load-routin
 import { buildPath } from '../routing-map/path-pattern';
 import { statusFault, upstreamFault } from '../upstream-faults';
 import { BodyLimiter, hasBody, limitedBody, payloadTooLarge } from './body-limit';
-import { ClientGone } from './client-gone';
+import { ClientGone } from '../clients/client-gone';
 import { forwardingHeaders, principalHeaders } from './forwarded-headers';
 import { clientResponseHeaders, upstreamRequestHeaders } from './hop-by-hop';
 

@@ -5,7 +5,7 @@
  * list of the current calls' listeners.
  */
 import type { ServerResponse } from 'node:http';
-import type { CallSignal } from '../clients/upstream-types';
+import type { CallSignal } from './upstream-types';
 
 /** Fires when the response closes before it finished, i.e. the client's connection went away. */
 export class ClientGone implements CallSignal {
