@@ -1,0 +1,93 @@
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+
+const SERVER = 1;
+const CLIENT = 2;
+const STATUS_ERROR = 2;
+const CALLER = { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331' };
+
+interface SpanJson {
+  name: string;
+  kind: number;
+  traceId: string;
+  spanId: string;
+  parentSpanId: string | null;
+  status: number;
+  attributes: Record<string, unknown>;
+}
+interface FixtureOutput {
+  codes: number[];
+  spans: SpanJson[];
+  logs: Array<Record<string, unknown>>;
+}
+
+// The SDK patches modules process-wide, so the traced server runs in its own process and reports back on stdout.
+function runFixture(): Promise<FixtureOutput> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--require', 'tsx/cjs', join(__dirname, 'traced-grpc.ts')], {
+      env: { ...process.env, OTEL_SDK_DISABLED: '', OTEL_TRACES_EXPORTER: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (code !== 0) return reject(new Error(`traced-grpc exited with ${code}: ${err}`));
+      try {
+        resolve(JSON.parse(out.trim().split('\n').pop() ?? '') as FixtureOutput);
+      } catch {
+        reject(new Error(`traced-grpc printed no result: ${out} ${err}`));
+      }
+    });
+  });
+}
+
+describe('serveGrpc with tracing started (child process, in-memory exporter)', function () {
+  this.timeout(30_000);
+  let result: FixtureOutput;
+  let servers: SpanJson[];
+
+  before(async () => {
+    result = await runFixture();
+    servers = result.spans.filter((s) => s.kind === SERVER);
+  });
+
+  it('answers every call: two OK, one INTERNAL', () => {
+    expect(result.codes).to.deep.equal([0, 0, 13]);
+  });
+
+  it('makes one SERVER span per call, named service/method, with the rpc attributes and status code', () => {
+    expect(servers.map((s) => s.name)).to.deep.equal(['test.v1.Echo/Say', 'test.v1.Echo/Say', 'test.v1.Echo/Fail']);
+    expect(servers[0]!.attributes).to.include({
+      'rpc.system': 'grpc',
+      'rpc.service': 'test.v1.Echo',
+      'rpc.method': 'Say',
+      'rpc.grpc.status_code': 0,
+      'portico.request.id': 'req-traced',
+    });
+    expect(servers[2]!.attributes).to.include({ 'rpc.grpc.status_code': 13 });
+    expect(servers.map((s) => s.status)).to.deep.equal([0, 0, STATUS_ERROR]);
+  });
+
+  it('continues the caller’s trace from traceparent metadata, and starts a new one without it', () => {
+    expect(servers[0]).to.include({ traceId: CALLER.traceId, parentSpanId: CALLER.spanId });
+    expect(servers[1]!.traceId).to.not.equal(CALLER.traceId);
+    expect(servers[1]!.parentSpanId).to.equal(null);
+  });
+
+  it('makes the server span active inside the handler, so its own calls are children', () => {
+    const lookups = result.spans.filter((s) => s.kind === CLIENT && s.name === 'store lookup');
+    expect(lookups).to.have.length(2);
+    expect(lookups.map((s) => s.parentSpanId)).to.deep.equal([servers[0]!.spanId, servers[1]!.spanId]);
+    expect(lookups[0]!.traceId).to.equal(CALLER.traceId);
+  });
+
+  it('puts the trace id on each call’s log line', () => {
+    expect(result.logs.map((l) => l.traceId)).to.deep.equal(servers.map((s) => s.traceId));
+    expect(result.logs[0]).to.include({ requestId: 'req-traced', grpcCode: 'OK' });
+  });
+});
