@@ -6,23 +6,16 @@ import { readdirSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
 import { fromJSON, type MethodDefinition, type Options, type PackageDefinition } from '@grpc/proto-loader';
 import { Root, type Type } from 'protobufjs';
+import { PROTO_JSON_OPTIONS } from '@portico/edge/grpc';
 
 /**
  * The JSON convention of every gRPC message Portico reads or writes (proto/README.md): field names in lowerCamelCase
  * (`order_id` → `orderId`), enums as their names, 64-bit integers as decimal strings (no precision lost past 2^53),
  * bytes as base64, defaults filled in (zero scalars, `[]`, unset messages as `null`), and for a oneof a field naming
- * the member that is set. Backends load their protos with the same options.
+ * the member that is set; NaN and ±Infinity in float fields as strings, since JSON has no literal for them. Backends
+ * serve their protos with the same options (@portico/edge/grpc).
  */
-export const PROTO_LOADER_OPTIONS: Readonly<Options> = Object.freeze({
-  keepCase: false,
-  longs: String,
-  enums: String,
-  bytes: String,
-  defaults: true,
-  oneofs: true,
-  // NaN and ±Infinity in float fields as strings: JSON has no literal for them.
-  json: true,
-});
+export const PROTO_LOADER_OPTIONS: Readonly<Options> = PROTO_JSON_OPTIONS;
 
 /** One unary gRPC method, ready to call: its wire path, codecs and what its proto declares about side effects. */
 export interface GrpcMethod {

@@ -1,9 +1,10 @@
 /** Delivery service entry point: config from the environment, then the REST API on PORT and the gRPC API on GRPC_PORT, over one store. */
 import { durationSchema, EventLog, runService } from '@portico/edge';
+import { serveGrpc } from '@portico/edge/grpc';
 import { z } from 'zod';
 import { deliveryRoutes } from './routes';
 import { DeliveryStore } from './delivery-store';
-import { DEFAULT_PROTO_PATH, startDeliveryGrpc } from './grpc-server';
+import { DEFAULT_PROTO_PATH, deliveryGrpcService } from './grpc-server';
 
 void runService(
   {
@@ -17,13 +18,13 @@ void runService(
       GRPC_PROTO_PATH: z.string().min(1),
     },
   },
-  async ({ extra, edge, bus, readiness, onShutdown }) => {
+  async ({ extra, edge, logger, metrics, bus, readiness, onShutdown }) => {
     // The log ends open event streams as soon as shutdown begins, so draining never waits on them.
     const events = new EventLog(bus, { draining: () => readiness.isDraining() });
     onShutdown('event streams', () => events.close());
     const store = new DeliveryStore({ pickupMs: extra.DELIVERY_PICKUP_TIME, travelMs: extra.DELIVERY_TRAVEL_TIME, locationEveryMs: extra.COURIER_LOCATION_EVERY, bus: events });
     onShutdown('courier timers', () => store.stop());
-    const grpc = await startDeliveryGrpc({ store, host: edge.service.host, port: extra.GRPC_PORT, protoPath: extra.GRPC_PROTO_PATH });
+    const grpc = await serveGrpc({ host: edge.service.host, port: extra.GRPC_PORT, logger, metrics, services: [deliveryGrpcService(store, extra.GRPC_PROTO_PATH)] });
     readiness.register('grpc', () => grpc.bound());
     onShutdown('grpc server', () => grpc.close());
     const { router } = deliveryRoutes({ store });

@@ -1,14 +1,17 @@
 import { expect } from 'chai';
 import { credentials, loadPackageDefinition, status, type Client, type ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
-import { MemoryEventBus } from '@portico/edge';
-import { DEFAULT_PROTO_PATH, PROTO_OPTIONS, startDeliveryGrpc, type GrpcServing } from '../src/grpc-server';
+import { createLogger, createMetrics, MemoryEventBus } from '@portico/edge';
+import { PROTO_JSON_OPTIONS, serveGrpc, type GrpcServing } from '@portico/edge/grpc';
+import { DEFAULT_PROTO_PATH, deliveryGrpcService } from '../src/grpc-server';
 import { DeliveryStore } from '../src/delivery-store';
 
 type Unary = (request: object, callback: (err: ServiceError | null, value?: Record<string, unknown>) => void) => void;
 type DeliveryClient = Client & { GetDelivery: Unary; GetCourierLocation: Unary };
 
 describe('delivery gRPC API (DeliveryService over the REST routes’ DeliveryStore)', () => {
+  // The edge around each call is @portico/edge/grpc's to test; here its log lines go nowhere.
+  const quiet = { logger: createLogger({ serviceName: 'delivery', level: 'info' }, { write: () => true }), metrics: createMetrics({ serviceName: 'delivery', defaultMetrics: false }) };
   const at = new Date('2026-01-01T12:00:00.000Z');
   const bus = new MemoryEventBus();
   const store = new DeliveryStore({ pickupMs: 60_000, travelMs: 30_000, locationEveryMs: 1000, bus, now: () => at });
@@ -17,8 +20,8 @@ describe('delivery gRPC API (DeliveryService over the REST routes’ DeliverySto
 
   before(async () => {
     store.create({ orderId: 'o-1', pickupAddress: 'Pizza, 1 Main St', deliveryAddress: { street: '10 Main St', city: 'Oakland', zip: '94610' } });
-    serving = await startDeliveryGrpc({ store, host: '127.0.0.1', port: 0 });
-    const pkg = loadPackageDefinition(loadSync('portico/delivery/v1/delivery.proto', { ...PROTO_OPTIONS, includeDirs: [DEFAULT_PROTO_PATH] })) as unknown as {
+    serving = await serveGrpc({ host: '127.0.0.1', port: 0, ...quiet, services: [deliveryGrpcService(store)] });
+    const pkg = loadPackageDefinition(loadSync('portico/delivery/v1/delivery.proto', { ...PROTO_JSON_OPTIONS, includeDirs: [DEFAULT_PROTO_PATH] })) as unknown as {
       portico: { delivery: { v1: { DeliveryService: new (address: string, creds: ReturnType<typeof credentials.createInsecure>) => DeliveryClient } } };
     };
     client = new pkg.portico.delivery.v1.DeliveryService(`127.0.0.1:${serving.port}`, credentials.createInsecure());
