@@ -23,6 +23,7 @@ export type { RateLimitDeps, RateLimitPolicy, RateLimitStore, RateLimitDecision,
 export { cachePolicySchema, DEFAULT_MAX_BODY_SIZE, MemoryCacheStore, RedisCacheStore, cacheKey, keyInput, responseCache } from './cache';
 export type { CachePolicy, CacheEntry, CacheStore, StoredHeaders, CacheKeyInput, ResponseCacheDeps } from './cache';
 export type { MemoryCacheStoreOptions, RedisCacheStoreDeps } from './cache';
+export { compressPolicySchema, compressResponse, DEFAULT_MIN_COMPRESS_BYTES, type CompressPolicy } from './compress';
 // cache/ exports (cache owner: keep this marker line)
 export { Readiness, redisCheck, healthRoutes, LIVENESS_PATH, READINESS_PATH } from './health';
 export type { ReadinessCheck, ReadinessOptions, ReadinessReport, HealthDeps } from './health';

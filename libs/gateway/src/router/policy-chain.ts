@@ -1,11 +1,12 @@
 /**
- * Builds a route's edge slices in the order docs/style.md fixes: authenticate → authorize → rateLimit → cache, once per
+ * Builds a route's edge slices in the order docs/style.md fixes: authenticate → authorize → rateLimit → (compress) → cache, once per
  * routing-map version from the route's validated policy. What each slice does is its @portico/edge module's business.
  */
 import type { Middleware } from 'koa';
 import {
   authenticate,
   authorize,
+  compressResponse,
   rateLimit,
   responseCache,
   type Authenticator,
@@ -33,6 +34,8 @@ export function policyChain(route: RouteDefinition, deps: PolicyChainDeps): Midd
     chain.push(authenticate(policy, { authenticator: deps.authenticator }), authorize(policy));
   }
   if (policy.rateLimit) chain.push(rateLimit(policy.rateLimit, { ...deps.rateLimit, routeId: route.id }));
+  // Outside the cache, so entries are stored once, uncompressed, and each hit is encoded for its own client.
+  if (policy.compress) chain.push(compressResponse(policy.compress));
   if (policy.cache) chain.push(responseCache(policy.cache, { ...deps.cache, routeId: route.id }));
   return chain;
 }

@@ -87,6 +87,28 @@ routes:
     expect(problems.some((p) => p.startsWith('routes.yaml › Bad_Id › method:'))).to.equal(true);
   });
 
+  it('reads policy.compress as on, off or a threshold, and names a bad value', () => {
+    const map = loadRoutingMap(
+      write(`
+routes:
+  - { id: on, method: GET, path: /a, upstream: "\${ORDER_SERVICE_URL}", policy: { compress: true } }
+  - { id: off, method: GET, path: /b, upstream: "\${ORDER_SERVICE_URL}", policy: { compress: false } }
+  - { id: sized, method: GET, path: /c, upstream: "\${ORDER_SERVICE_URL}", policy: { compress: { minBytes: 4KiB } } }
+`),
+      ENV,
+    );
+    expect(map.routes.map((r) => r.policy.compress)).to.deep.equal([{ minBytes: 1024 }, undefined, { minBytes: 4096 }]);
+    const problems = problemsOf(`
+routes:
+  - { id: a, method: GET, path: /a, upstream: "\${ORDER_SERVICE_URL}", policy: { compress: yes } }
+  - { id: b, method: GET, path: /b, upstream: "\${ORDER_SERVICE_URL}", policy: { compress: { level: 9 } } }
+  - { id: c, method: GET, path: /c, upstream: "\${ORDER_SERVICE_URL}", policy: { compress: { minBytes: lots } } }
+`);
+    expect(problems).to.include('routes.yaml › a › policy.compress: expected true, false or { minBytes: <size> }');
+    expect(problems).to.include('routes.yaml › b › policy.compress.level: unknown key');
+    expect(problems).to.include('routes.yaml › c › policy.compress.minBytes: expected a size like "1MiB", got "lots"');
+  });
+
   it('refuses a duplicate id, the same method and path twice, and patterns differing only in parameter names', () => {
     const problems = problemsOf(`
 routes:

@@ -1,0 +1,90 @@
+/**
+ * Koa middleware compressing a route's answer with brotli or gzip, whichever the client's Accept-Encoding prefers
+ * (brotli on a tie). It leaves alone what must stay byte-exact or is already encoded: HEAD, 204/205/304, partial
+ * content, `Cache-Control: no-transform`, an upstream's own Content-Encoding, types that do not compress, answers
+ * below the route's threshold. A whole body is compressed off the event loop (zlib's thread pool) and sent with its
+ * length; a streamed one is compressed as it flows, and an upstream failure mid-stream aborts the answer rather than
+ * leaving the client waiting. Errors are problem-middleware's to answer, uncompressed.
+ */
+import { promisify } from 'node:util';
+import { Readable, pipeline } from 'node:stream';
+import { brotliCompress, constants, createBrotliCompress, createGzip, gzip, type BrotliOptions, type ZlibOptions } from 'node:zlib';
+import compressible from 'compressible';
+import Negotiator from 'negotiator';
+import type { Middleware } from 'koa';
+import type { EdgeState } from '../state';
+import type { CompressPolicy } from './policy';
+
+// Brotli 4 compresses JSON smaller than gzip 6 at about its speed; 11, brotli's default, is meant for static assets.
+const BROTLI: BrotliOptions = { params: { [constants.BROTLI_PARAM_QUALITY]: 4, [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT } };
+const GZIP: ZlibOptions = { level: 6 };
+const compressWhole = { br: promisify(brotliCompress), gzip: promisify(gzip) } as const;
+
+// Ranked by the client's q-values; on equal ones, the order of this list.
+const ENCODINGS = ['br', 'gzip'] as const;
+type Encoding = (typeof ENCODINGS)[number];
+
+const NO_CONTENT = new Set([204, 205, 304]);
+// RFC 9111 §5.2.2.6: intermediaries must not transform such a response.
+const NO_TRANSFORM = /(?:^|,)\s*no-transform\s*(?:,|$)/i;
+
+/** Koa middleware: compresses the route's answer when the client accepts it (see above). */
+export function compressResponse(policy: CompressPolicy): Middleware<EdgeState> {
+  return async function compress(ctx, next) {
+    // Set before next(): a cache in front of the service must key every answer of this route by Accept-Encoding.
+    ctx.vary('Accept-Encoding');
+    // Read now: a response cache further in strips Accept-Encoding so its upstream answers uncompressed bytes.
+    const acceptEncoding = ctx.get('Accept-Encoding');
+    await next();
+    const body: unknown = ctx.body;
+    if (body === null || body === undefined || ctx.method === 'HEAD' || NO_CONTENT.has(ctx.status) || ctx.status === 206 || ctx.res.headersSent) return;
+    if (ctx.response.get('Content-Encoding') || ctx.response.get('Content-Range') || NO_TRANSFORM.test(ctx.response.get('Cache-Control'))) return;
+    if (!compressible(ctx.response.type)) return;
+    const stream = body instanceof Readable ? body : undefined;
+    const whole = stream ? undefined : wholeBody(body);
+    if (!whole && !stream) return;
+    const length = whole ? whole.length : Number(ctx.response.get('Content-Length') || NaN);
+    if (length < policy.minBytes) return;
+    const encoding = negotiate(acceptEncoding);
+    if (!encoding) return;
+
+    // RFC 9110 §8.8.1: a strong validator names exact bytes, and these are new ones; nginx's gzip weakens it too.
+    // Koa's get() answers undefined, not '', for a header that is not set.
+    const etag: unknown = ctx.response.get('ETag');
+    if (typeof etag === 'string' && etag.startsWith('"')) ctx.set('ETag', `W/${etag}`);
+    if (whole) {
+      const compressed = await compressWhole[encoding](whole, encoding === 'br' ? { ...BROTLI, params: { ...BROTLI.params, [constants.BROTLI_PARAM_SIZE_HINT]: whole.length } } : GZIP);
+      ctx.set('Content-Encoding', encoding);
+      // Koa sets Content-Length from the Buffer; the type stays.
+      const type = ctx.response.get('Content-Type');
+      ctx.body = compressed;
+      ctx.set('Content-Type', type);
+      return;
+    }
+    ctx.set('Content-Encoding', encoding);
+    ctx.remove('Content-Length');
+    const type = ctx.response.get('Content-Type');
+    // pipeline, not pipe: an upstream error destroys the compressor, so Koa aborts the answer; a client going away
+    // destroys the compressor, and with it the upstream body.
+    ctx.body = pipeline(stream!, encoding === 'br' ? createBrotliCompress(BROTLI) : createGzip(GZIP), () => undefined);
+    ctx.set('Content-Type', type);
+  };
+}
+
+/** The bytes Koa would send for a body set as a Buffer, a string or JSON; undefined for anything else. */
+function wholeBody(body: unknown): Buffer | undefined {
+  if (Buffer.isBuffer(body)) return body;
+  if (typeof body === 'string') return Buffer.from(body);
+  // Koa serialises a plain object or array with JSON.stringify when it answers; the same bytes, compressed.
+  if (typeof body === 'object' && body !== null && (Array.isArray(body) || Object.getPrototypeOf(body) === Object.prototype)) return Buffer.from(JSON.stringify(body));
+  return undefined;
+}
+
+/** The encoding to answer with for this Accept-Encoding, or undefined for the body as it is. */
+function negotiate(acceptEncoding: string): Encoding | undefined {
+  // No header means "any encoding" in RFC 9110 §12.5.3, but clients that send none rarely decode one: answer identity.
+  if (!acceptEncoding) return undefined;
+  // negotiator 1.x takes a tie-break order; @types/negotiator still describes 0.6.
+  const negotiator = new Negotiator({ headers: { 'accept-encoding': acceptEncoding } }) as Negotiator & { encodings(available: readonly string[], options: { preferred: readonly string[] }): string[] };
+  return negotiator.encodings(ENCODINGS, { preferred: ENCODINGS })[0] as Encoding | undefined;
+}

@@ -1,0 +1,267 @@
+import { expect } from 'chai';
+import { request, type IncomingHttpHeaders } from 'node:http';
+import { brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
+import { startBff, type StartedBff } from '@portico/testing';
+import { startUpstream, type TestUpstream } from '../proxy/proxy-harness';
+
+const ROUTES = `
+routes:
+  - id: big
+    method: GET
+    path: /big
+    upstream: "\${U}/big"
+    policy: { auth: none, compress: true }
+  - id: small
+    method: GET
+    path: /small
+    upstream: "\${U}/small"
+    policy: { auth: none, compress: true }
+  - id: streamed
+    method: GET
+    path: /streamed
+    upstream: "\${U}/streamed"
+    policy: { auth: none, compress: { minBytes: 1KiB } }
+  - id: broken
+    method: GET
+    path: /broken
+    upstream: "\${U}/broken"
+    policy: { auth: none, compress: true }
+  - id: encoded
+    method: GET
+    path: /encoded
+    upstream: "\${U}/encoded"
+    policy: { auth: none, compress: true }
+  - id: no-transform
+    method: GET
+    path: /no-transform
+    upstream: "\${U}/no-transform"
+    policy: { auth: none, compress: true }
+  - id: image
+    method: GET
+    path: /image
+    upstream: "\${U}/image"
+    policy: { auth: none, compress: true }
+  - id: plain
+    method: GET
+    path: /plain
+    upstream: "\${U}/big"
+    policy: { auth: none }
+  - id: composed
+    method: GET
+    path: /composed
+    compose:
+      parts:
+        - { key: a, upstream: u, path: /big, required: true }
+        - { key: b, upstream: u, path: /big }
+    policy: { auth: none, compress: true }
+  - id: cached
+    method: GET
+    path: /cached
+    upstream: "\${U}/big"
+    policy: { auth: none, compress: true, cache: { ttl: 30s, public: true } }
+  - id: handled
+    method: GET
+    path: /handled
+    handler: listThings
+    policy: { auth: none, compress: true }
+  - id: missing
+    method: GET
+    path: /missing
+    upstream: "\${U}/missing"
+    policy: { auth: none, compress: true }
+`;
+
+// ~6 KB of JSON that compresses well, as list answers do.
+const BIG = JSON.stringify({ items: Array.from({ length: 60 }, (_, i) => ({ id: `r-${i}`, name: `Restaurant number ${i}`, cuisine: 'indian', open: true })) });
+
+interface Raw {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+  /** The body as the client reads it after undoing Content-Encoding. */
+  decoded(): string;
+}
+
+// node:http, not fetch: fetch undoes Content-Encoding itself, and these tests check the bytes on the wire.
+function get(base: string, path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Raw> {
+  const url = new URL(path, base);
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => {
+        const body = Buffer.concat(chunks);
+        const encoding = res.headers['content-encoding'];
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body,
+          decoded: () => (encoding === 'br' ? brotliDecompressSync(body) : encoding === 'gzip' ? gunzipSync(body) : body).toString('utf8'),
+        });
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('policy.compress: brotli/gzip of a route’s answer', function () {
+  this.timeout(20_000);
+  let upstream: TestUpstream;
+  let bff: StartedBff;
+  let base: string;
+
+  before(async () => {
+    upstream = await startUpstream((req, res) => {
+      const json = { 'content-type': 'application/json' };
+      // With its length, as most backends answer: the proxy then reads it whole.
+      const whole = (body: string | Buffer, headers: Record<string, string> = json) =>
+        void res.writeHead(200, { ...headers, 'content-length': String(Buffer.byteLength(body)) }).end(body);
+      switch (req.url) {
+        case '/big':
+          return whole(BIG, { ...json, etag: '"v1"' });
+        case '/small':
+          return whole('{"ok":true}');
+        case '/streamed':
+          // No Content-Length: the proxy streams it, in pieces.
+          res.writeHead(200, json);
+          res.write(BIG.slice(0, 3000));
+          return void setTimeout(() => res.end(BIG.slice(3000)), 20);
+        case '/broken':
+          res.writeHead(200, json);
+          res.write(BIG.slice(0, 3000));
+          return void setTimeout(() => res.destroy(), 20);
+        case '/encoded':
+          return whole(gzipSync(BIG), { ...json, 'content-encoding': 'gzip' });
+        case '/no-transform':
+          return whole(BIG, { ...json, 'cache-control': 'no-transform' });
+        case '/image':
+          return whole(Buffer.alloc(4096, 7), { 'content-type': 'image/png' });
+        default:
+          return void res.writeHead(500, json).end(`{"error":"db-3.internal refused","pad":"${'x'.repeat(2000)}"}`);
+      }
+    });
+    // A code handler answering a JS object, as handlers do: Koa serialises it, so the compressor must too.
+    const handlers = { listThings: (ctx: { body: unknown }) => void (ctx.body = JSON.parse(BIG)) };
+    bff = await startBff({ serviceName: 'compress', routes: ROUTES, env: { U: upstream.url }, handlers });
+    base = bff.url;
+  });
+  after(async () => {
+    await bff.close();
+    await upstream.close();
+  });
+
+  it('answers brotli when the client accepts it, with its own length, the same type and Vary: Accept-Encoding', async () => {
+    const res = await get(base, '/big', { 'accept-encoding': 'gzip, deflate, br' });
+    expect(res.status).to.equal(200);
+    expect(res.headers['content-encoding']).to.equal('br');
+    expect(res.headers['content-type']).to.equal('application/json');
+    expect(res.headers['content-length']).to.equal(String(res.body.length));
+    expect(res.headers.vary).to.match(/accept-encoding/i);
+    expect(res.body.length).to.be.below(BIG.length / 3);
+    expect(res.decoded()).to.equal(BIG);
+    expect(res.headers.etag, 'other bytes than the upstream’s strong validator named').to.equal('W/"v1"');
+  });
+
+  it('follows the client’s q-values: gzip when it prefers gzip or accepts only gzip, nothing when it refuses both', async () => {
+    const preferred = await get(base, '/big', { 'accept-encoding': 'br;q=0.5, gzip' });
+    expect(preferred.headers['content-encoding']).to.equal('gzip');
+    expect(preferred.decoded()).to.equal(BIG);
+    expect((await get(base, '/big', { 'accept-encoding': 'gzip' })).headers['content-encoding']).to.equal('gzip');
+    const refused = await get(base, '/big', { 'accept-encoding': 'identity, gzip;q=0, br;q=0' });
+    expect(refused.headers['content-encoding']).to.equal(undefined);
+    expect(refused.body.toString()).to.equal(BIG);
+  });
+
+  it('answers the body as it is to a client that sends no Accept-Encoding', async () => {
+    const res = await get(base, '/big');
+    expect(res.headers['content-encoding']).to.equal(undefined);
+    expect(res.headers['content-length']).to.equal(String(BIG.length));
+    expect(res.body.toString()).to.equal(BIG);
+    expect(res.headers.vary).to.match(/accept-encoding/i);
+    expect(res.headers.etag).to.equal('"v1"');
+  });
+
+  it('leaves alone an answer below the threshold, one already encoded, one marked no-transform and a type that does not compress', async () => {
+    const accept = { 'accept-encoding': 'br, gzip' };
+    const small = await get(base, '/small', accept);
+    expect(small.headers['content-encoding']).to.equal(undefined);
+    expect(small.body.toString()).to.equal('{"ok":true}');
+    const encoded = await get(base, '/encoded', accept);
+    expect(encoded.headers['content-encoding']).to.equal('gzip');
+    expect(encoded.decoded(), 'compressed once, by the upstream').to.equal(BIG);
+    const kept = await get(base, '/no-transform', accept);
+    expect(kept.headers['content-encoding']).to.equal(undefined);
+    expect(kept.body.toString()).to.equal(BIG);
+    const image = await get(base, '/image', accept);
+    expect(image.headers['content-encoding']).to.equal(undefined);
+    expect(image.body.length).to.equal(4096);
+  });
+
+  it('compresses a streamed answer as it flows, without a length', async () => {
+    const res = await get(base, '/streamed', { 'accept-encoding': 'gzip' });
+    expect(res.status).to.equal(200);
+    expect(res.headers['content-encoding']).to.equal('gzip');
+    expect(res.headers['content-length']).to.equal(undefined);
+    expect(res.headers['transfer-encoding']).to.equal('chunked');
+    expect(res.decoded()).to.equal(BIG);
+  });
+
+  it('aborts a streamed answer whose upstream fails mid-body instead of leaving the client waiting, and keeps serving', async () => {
+    const started = Date.now();
+    const outcome = await get(base, '/broken', { 'accept-encoding': 'gzip' }).then(
+      (res) => `completed ${res.status}`,
+      (err: Error) => `aborted: ${err.message}`,
+    );
+    expect(outcome).to.match(/^aborted/);
+    expect(Date.now() - started).to.be.below(3_000);
+    expect((await get(base, '/big', { 'accept-encoding': 'gzip' })).decoded()).to.equal(BIG);
+  });
+
+  it('compresses a composed answer', async () => {
+    const res = await get(base, '/composed', { 'accept-encoding': 'br' });
+    expect(res.headers['content-encoding']).to.equal('br');
+    expect(JSON.parse(res.decoded())).to.deep.equal({ a: JSON.parse(BIG), b: JSON.parse(BIG) });
+  });
+
+  it('compresses what a code handler answers as a JS object, as the JSON Koa would send', async () => {
+    const res = await get(base, '/handled', { 'accept-encoding': 'gzip' });
+    expect(res.headers['content-encoding']).to.equal('gzip');
+    expect(res.headers['content-type']).to.equal('application/json; charset=utf-8');
+    expect(res.decoded()).to.equal(BIG);
+  });
+
+  it('stores one uncompressed entry and encodes each hit for its own client', async () => {
+    const miss = await get(base, '/cached', { 'accept-encoding': 'gzip' });
+    expect(miss.headers['x-cache']).to.equal('MISS');
+    expect(miss.headers['content-encoding']).to.equal('gzip');
+    const plain = await get(base, '/cached');
+    expect(plain.headers['x-cache']).to.equal('HIT');
+    expect(plain.headers['content-encoding']).to.equal(undefined);
+    expect(plain.body.toString()).to.equal(BIG);
+    const br = await get(base, '/cached', { 'accept-encoding': 'br' });
+    expect(br.headers['x-cache']).to.equal('HIT');
+    expect(br.headers['content-encoding']).to.equal('br');
+    expect(br.decoded()).to.equal(BIG);
+    expect(br.headers.vary).to.match(/accept-encoding/i);
+  });
+
+  it('answers HEAD with no encoding and no body', async () => {
+    const res = await get(base, '/big', { 'accept-encoding': 'br' }, 'HEAD');
+    expect(res.status).to.equal(200);
+    expect(res.headers['content-encoding']).to.equal(undefined);
+    expect(res.body.length).to.equal(0);
+  });
+
+  it('never compresses a route that did not ask for it, and answers faults as plain problem+json', async () => {
+    const plain = await get(base, '/plain', { 'accept-encoding': 'br, gzip' });
+    expect(plain.headers['content-encoding']).to.equal(undefined);
+    expect(plain.body.toString()).to.equal(BIG);
+    const missing = await get(base, '/missing', { 'accept-encoding': 'br, gzip' });
+    expect(missing.status).to.equal(502);
+    expect(missing.headers['content-type']).to.equal('application/problem+json');
+    expect(missing.headers['content-encoding']).to.equal(undefined);
+    expect(missing.body.toString()).to.not.contain('db-3.internal');
+  });
+});
