@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import Redis from 'ioredis';
+import { runFixture } from './fixtures/run-fixture';
 
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const SERVER = 1;
@@ -39,30 +39,6 @@ async function requireRedis(): Promise<void> {
   }
 }
 
-// The SDK patches modules process-wide, so the traced app runs in its own process and reports back on stdout.
-function runFixture(): Promise<FixtureOutput> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--require', 'tsx/cjs', join(__dirname, 'fixtures', 'traced-app.ts')], {
-      env: { ...process.env, REDIS_URL: redisUrl, OTEL_SDK_DISABLED: '', OTEL_TRACES_EXPORTER: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (code !== 0) return reject(new Error(`traced-app exited with ${code}: ${err}`));
-      try {
-        resolve(JSON.parse(out.trim().split('\n').pop() ?? '') as FixtureOutput);
-      } catch {
-        reject(new Error(`traced-app printed no result: ${out} ${err}`));
-      }
-    });
-  });
-}
-
 describe('startTelemetry (traced Koa app in a child process)', function () {
   this.timeout(30_000);
   let result: FixtureOutput;
@@ -70,7 +46,7 @@ describe('startTelemetry (traced Koa app in a child process)', function () {
 
   before(async () => {
     await requireRedis();
-    result = await runFixture();
+    result = await runFixture<FixtureOutput>(join(__dirname, 'fixtures', 'traced-app.ts'), { REDIS_URL: redisUrl });
     servers = result.spans.filter((s) => s.kind === SERVER && s.name.startsWith('GET /orders'));
   });
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { runFixture } from '../../telemetry/fixtures/run-fixture';
 
 const SERVER = 1;
 const CLIENT = 2;
@@ -22,37 +22,13 @@ interface FixtureOutput {
   logs: Array<Record<string, unknown>>;
 }
 
-// The SDK patches modules process-wide, so the traced server runs in its own process and reports back on stdout.
-function runFixture(): Promise<FixtureOutput> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--require', 'tsx/cjs', join(__dirname, 'traced-grpc.ts')], {
-      env: { ...process.env, OTEL_SDK_DISABLED: '', OTEL_TRACES_EXPORTER: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (code !== 0) return reject(new Error(`traced-grpc exited with ${code}: ${err}`));
-      try {
-        resolve(JSON.parse(out.trim().split('\n').pop() ?? '') as FixtureOutput);
-      } catch {
-        reject(new Error(`traced-grpc printed no result: ${out} ${err}`));
-      }
-    });
-  });
-}
-
 describe('serveGrpc with tracing started (child process, in-memory exporter)', function () {
   this.timeout(30_000);
   let result: FixtureOutput;
   let servers: SpanJson[];
 
   before(async () => {
-    result = await runFixture();
+    result = await runFixture<FixtureOutput>(join(__dirname, 'traced-grpc.ts'));
     servers = result.spans.filter((s) => s.kind === SERVER);
   });
 
