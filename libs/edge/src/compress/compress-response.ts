@@ -1,10 +1,10 @@
 /**
  * Koa middleware compressing a route's answer with brotli or gzip, whichever the client's Accept-Encoding prefers
  * (brotli on a tie). It leaves alone what must stay byte-exact or is already encoded: HEAD, 204/205/304, partial
- * content, `Cache-Control: no-transform`, an upstream's own Content-Encoding, types that do not compress, answers
- * below the route's threshold. A whole body is compressed off the event loop (zlib's thread pool) and sent with its
- * length; a streamed one is compressed as it flows, and an upstream failure mid-stream aborts the answer rather than
- * leaving the client waiting. Errors are problem-middleware's to answer, uncompressed.
+ * content, `Cache-Control: no-transform`, an upstream's own Content-Encoding, types that do not compress, event
+ * streams, answers below the route's threshold. A whole body is compressed off the event loop (zlib's thread pool)
+ * and sent with its length; a streamed one is compressed chunk by chunk as it flows, and an upstream failure
+ * mid-stream aborts the answer rather than leaving the client waiting. Errors are problem-middleware's to answer.
  */
 import { promisify } from 'node:util';
 import { Readable, pipeline } from 'node:stream';
@@ -39,7 +39,9 @@ export function compressResponse(policy: CompressPolicy): Middleware<EdgeState> 
     const body: unknown = ctx.body;
     if (body === null || body === undefined || ctx.method === 'HEAD' || NO_CONTENT.has(ctx.status) || ctx.status === 206 || ctx.res.headersSent) return;
     if (ctx.response.get('Content-Encoding') || ctx.response.get('Content-Range') || NO_TRANSFORM.test(ctx.response.get('Cache-Control'))) return;
-    if (!compressible(ctx.response.type)) return;
+    // Events must reach the client as they happen, and they are small: an event stream is never compressed.
+    const type = ctx.response.type;
+    if (type === 'text/event-stream' || !compressible(type)) return;
     const stream = body instanceof Readable ? body : undefined;
     const whole = stream ? undefined : wholeBody(body);
     if (!whole && !stream) return;
@@ -56,18 +58,20 @@ export function compressResponse(policy: CompressPolicy): Middleware<EdgeState> 
       const compressed = await compressWhole[encoding](whole, encoding === 'br' ? { ...BROTLI, params: { ...BROTLI.params, [constants.BROTLI_PARAM_SIZE_HINT]: whole.length } } : GZIP);
       ctx.set('Content-Encoding', encoding);
       // Koa sets Content-Length from the Buffer; the type stays.
-      const type = ctx.response.get('Content-Type');
+      const contentType = ctx.response.get('Content-Type');
       ctx.body = compressed;
-      ctx.set('Content-Type', type);
+      ctx.set('Content-Type', contentType);
       return;
     }
     ctx.set('Content-Encoding', encoding);
     ctx.remove('Content-Length');
-    const type = ctx.response.get('Content-Type');
-    // pipeline, not pipe: an upstream error destroys the compressor, so Koa aborts the answer; a client going away
-    // destroys the compressor, and with it the upstream body.
-    ctx.body = pipeline(stream!, encoding === 'br' ? createBrotliCompress(BROTLI) : createGzip(GZIP), () => undefined);
-    ctx.set('Content-Type', type);
+    const contentType = ctx.response.get('Content-Type');
+    // Each chunk is flushed as it arrives, so a body the upstream sends in pieces reaches the client in pieces, not
+    // when zlib's window fills. pipeline, not pipe: an upstream error destroys the compressor, so Koa aborts the answer;
+    // a client going away destroys the compressor, and with it the upstream body.
+    const compressor = encoding === 'br' ? createBrotliCompress({ ...BROTLI, flush: constants.BROTLI_OPERATION_FLUSH }) : createGzip({ ...GZIP, flush: constants.Z_SYNC_FLUSH });
+    ctx.body = pipeline(stream!, compressor, () => undefined);
+    ctx.set('Content-Type', contentType);
   };
 }
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { request, type IncomingHttpHeaders } from 'node:http';
-import { brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
+import { brotliDecompressSync, createGunzip, gunzipSync, gzipSync } from 'node:zlib';
 import { startBff, type StartedBff } from '@portico/testing';
 import { startUpstream, type TestUpstream } from '../proxy/proxy-harness';
 
@@ -21,6 +21,16 @@ routes:
     path: /streamed
     upstream: "\${U}/streamed"
     policy: { auth: none, compress: { minBytes: 1KiB } }
+  - id: trickle
+    method: GET
+    path: /trickle
+    upstream: "\${U}/trickle"
+    policy: { auth: none, compress: true }
+  - id: events
+    method: GET
+    path: /events
+    upstream: "\${U}/events"
+    policy: { auth: none, compress: true }
   - id: broken
     method: GET
     path: /broken
@@ -128,6 +138,15 @@ describe('policy.compress: brotli/gzip of a route’s answer', function () {
           res.writeHead(200, json);
           res.write(BIG.slice(0, 3000));
           return void setTimeout(() => res.end(BIG.slice(3000)), 20);
+        case '/trickle':
+          // A first piece, then the rest much later: the client must get the first piece without waiting for the rest.
+          res.writeHead(200, json);
+          res.write(BIG.slice(0, 3000));
+          return void setTimeout(() => res.end(BIG.slice(3000)), 800);
+        case '/events':
+          res.writeHead(200, { 'content-type': 'text/event-stream' });
+          res.write(`data: ${BIG}\n\n`);
+          return void setTimeout(() => res.end(), 20);
         case '/broken':
           res.writeHead(200, json);
           res.write(BIG.slice(0, 3000));
@@ -206,6 +225,32 @@ describe('policy.compress: brotli/gzip of a route’s answer', function () {
     expect(res.headers['content-length']).to.equal(undefined);
     expect(res.headers['transfer-encoding']).to.equal('chunked');
     expect(res.decoded()).to.equal(BIG);
+  });
+
+  it('passes each streamed piece on as soon as it arrives, compressed', async () => {
+    const started = Date.now();
+    const firstDecoded = await new Promise<{ at: number; text: string }>((resolve, reject) => {
+      const req = request(new URL('/trickle', base), { headers: { 'accept-encoding': 'gzip' }, agent: false }, (res) => {
+        expect(res.headers['content-encoding']).to.equal('gzip');
+        const gunzip = createGunzip();
+        res.pipe(gunzip);
+        gunzip.once('data', (chunk: Buffer) => {
+          resolve({ at: Date.now() - started, text: chunk.toString() });
+          res.destroy();
+        });
+        gunzip.on('error', () => undefined);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(firstDecoded.at, 'decoded before the upstream sent the rest (800 ms later)').to.be.below(600);
+    expect(BIG.startsWith(firstDecoded.text)).to.equal(true);
+  });
+
+  it('never compresses an event stream', async () => {
+    const res = await get(base, '/events', { 'accept-encoding': 'br, gzip' });
+    expect(res.headers['content-encoding']).to.equal(undefined);
+    expect(res.body.toString()).to.equal(`data: ${BIG}\n\n`);
   });
 
   it('aborts a streamed answer whose upstream fails mid-body instead of leaving the client waiting, and keeps serving', async () => {
