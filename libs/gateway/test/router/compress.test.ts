@@ -74,6 +74,11 @@ routes:
     path: /handled
     handler: listThings
     policy: { auth: none, compress: true }
+  - id: handled-big
+    method: GET
+    path: /handled-big
+    handler: listManyThings
+    policy: { auth: none, compress: true }
   - id: missing
     method: GET
     path: /missing
@@ -162,7 +167,8 @@ describe('policy.compress: brotli/gzip of a route’s answer', function () {
       }
     });
     // A code handler answering a JS object, as handlers do: Koa serialises it, so the compressor must too.
-    const handlers = { listThings: (ctx: { body: unknown }) => void (ctx.body = JSON.parse(BIG)) };
+    const many = { pages: Array.from({ length: 40 }, () => JSON.parse(BIG) as unknown) };
+    const handlers = { listThings: (ctx: { body: unknown }) => void (ctx.body = JSON.parse(BIG)), listManyThings: (ctx: { body: unknown }) => void (ctx.body = many) };
     bff = await startBff({ serviceName: 'compress', routes: ROUTES, env: { U: upstream.url }, handlers });
     base = bff.url;
   });
@@ -275,6 +281,15 @@ describe('policy.compress: brotli/gzip of a route’s answer', function () {
     expect(res.headers['content-encoding']).to.equal('gzip');
     expect(res.headers['content-type']).to.equal('application/json; charset=utf-8');
     expect(res.decoded()).to.equal(BIG);
+  });
+
+  it('compresses a whole body past 64 KiB too (on zlib’s thread pool), with its length', async () => {
+    const res = await get(base, '/handled-big', { 'accept-encoding': 'br' });
+    expect(res.headers['content-encoding']).to.equal('br');
+    expect(res.headers['content-length']).to.equal(String(res.body.length));
+    const decoded = res.decoded();
+    expect(Buffer.byteLength(decoded)).to.be.above(64 * 1024);
+    expect(JSON.parse(decoded)).to.deep.equal({ pages: Array.from({ length: 40 }, () => JSON.parse(BIG) as unknown) });
   });
 
   it('stores one uncompressed entry and encodes each hit for its own client', async () => {
