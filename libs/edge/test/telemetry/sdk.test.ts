@@ -2,21 +2,12 @@ import { expect } from 'chai';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { runFixture } from './fixtures/run-fixture';
+import type { SpanJson } from './fixtures/span-json';
 
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const SERVER = 1;
 const CLIENT = 2;
 
-interface SpanJson {
-  name: string;
-  kind: number;
-  traceId: string;
-  spanId: string;
-  parentSpanId: string | null;
-  scope: string;
-  status: number;
-  attributes: Record<string, unknown>;
-}
 interface FixtureOutput {
   statuses: number[];
   spans: SpanJson[];

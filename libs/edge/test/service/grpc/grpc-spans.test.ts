@@ -1,21 +1,13 @@
 import { expect } from 'chai';
 import { join } from 'node:path';
 import { runFixture } from '../../telemetry/fixtures/run-fixture';
+import type { SpanJson } from '../../telemetry/fixtures/span-json';
 
 const SERVER = 1;
 const CLIENT = 2;
 const STATUS_ERROR = 2;
 const CALLER = { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331' };
 
-interface SpanJson {
-  name: string;
-  kind: number;
-  traceId: string;
-  spanId: string;
-  parentSpanId: string | null;
-  status: number;
-  attributes: Record<string, unknown>;
-}
 interface FixtureOutput {
   codes: number[];
   spans: SpanJson[];

@@ -11,6 +11,7 @@ import { createLogger } from '../../../src/logging';
 import { createMetrics } from '../../../src/metrics';
 import { shutdownTelemetry, withClientSpan } from '../../../src/telemetry';
 import { ECHO, ECHO_NAME, EchoClient, call, logSink } from './echo-service';
+import { spanJson } from '../../telemetry/fixtures/span-json';
 
 /** The caller's span, as a gateway would send it. */
 const CALLER = { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331' };
@@ -44,15 +45,7 @@ async function main(): Promise<void> {
   ];
   client.close();
   await serving.close(1000);
-  const spans = exporter.getFinishedSpans().map((s) => ({
-    name: s.name,
-    kind: s.kind,
-    traceId: s.spanContext().traceId,
-    spanId: s.spanContext().spanId,
-    parentSpanId: s.parentSpanContext?.spanId ?? null,
-    status: s.status.code,
-    attributes: s.attributes,
-  }));
+  const spans = exporter.getFinishedSpans().map(spanJson);
   // After reading: shutting the exporter down empties it.
   await shutdownTelemetry();
   process.stdout.write(`${JSON.stringify({ codes, spans, logs: sink.lines.filter((l) => l.msg === 'rpc') })}\n`);
