@@ -31,6 +31,16 @@ describe('Dockerfiles (one per service, checked against its package.json)', () =
     }
   });
 
+  it('installs every production dependency where the images take it from: the lockfile nests none under a workspace', () => {
+    // The runtime stages copy /app/node_modules only; a dependency npm had to nest under libs/*/node_modules (a
+    // version clashing with a hoisted one) would be missing from the image, or resolve to the other version there.
+    const lock = JSON.parse(readFileSync(join(REPO_ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> };
+    const nested = Object.entries(lock.packages)
+      .filter(([path, entry]) => /^(libs|services)\/.+\/node_modules\//.test(path) && !entry.dev)
+      .map(([path]) => path);
+    expect(nested).to.deep.equal([]);
+  });
+
   it('reports a Dockerfile that drifted from its service', () => {
     const order = plan.find((s) => s.name === 'order')!;
     const drifted = { ...order, start: ['node', 'dist/other.js'], libs: [...order.libs, 'libs/gateway'] };

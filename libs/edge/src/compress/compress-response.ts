@@ -10,9 +10,9 @@ import { promisify } from 'node:util';
 import { Readable, pipeline } from 'node:stream';
 import { brotliCompress, brotliCompressSync, constants, createBrotliCompress, createGzip, gzip, gzipSync, type BrotliOptions, type ZlibOptions } from 'node:zlib';
 import compressible from 'compressible';
-import Negotiator from 'negotiator';
 import type { Middleware } from 'koa';
 import type { EdgeState } from '../state';
+import { chooseEncoding } from './accept-encoding';
 import type { CompressPolicy } from './policy';
 
 // Brotli 4 compresses JSON smaller than gzip 6 at about its speed; 11, brotli's default, is meant for static assets.
@@ -101,8 +101,5 @@ function wholeBody(body: unknown): Buffer | undefined {
 /** The encoding to answer with for this Accept-Encoding, or undefined for the body as it is. */
 function negotiate(acceptEncoding: string): Encoding | undefined {
   // No header means "any encoding" in RFC 9110 §12.5.3, but clients that send none rarely decode one: answer identity.
-  if (!acceptEncoding) return undefined;
-  // negotiator 1.x takes a tie-break order; @types/negotiator still describes 0.6.
-  const negotiator = new Negotiator({ headers: { 'accept-encoding': acceptEncoding } }) as Negotiator & { encodings(available: readonly string[], options: { preferred: readonly string[] }): string[] };
-  return negotiator.encodings(ENCODINGS, { preferred: ENCODINGS })[0] as Encoding | undefined;
+  return acceptEncoding ? chooseEncoding(acceptEncoding, ENCODINGS) : undefined;
 }
