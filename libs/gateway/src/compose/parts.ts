@@ -30,6 +30,8 @@ export interface CompositionParts {
 interface Collector {
   errors: PartError[];
   log: () => EdgeLogger | undefined;
+  /** Set when a required part failed: the answer is lost, and what its other parts do no longer matters. */
+  lost: boolean;
 }
 
 /** A logger, or a function making it on first use (a per-request child costs ~1.3 µs that most requests never need). */
@@ -47,10 +49,11 @@ export function required<T>(part: string, fn: () => Promise<T>, log?: EdgeLogger
   return runRequired(part, fn, () => log);
 }
 
-async function runRequired<T>(part: string, fn: () => Promise<T>, log: () => EdgeLogger | undefined): Promise<T> {
+async function runRequired<T>(part: string, fn: () => Promise<T>, log: () => EdgeLogger | undefined, collector?: Collector): Promise<T> {
   try {
     return await fn();
   } catch (err) {
+    if (collector) collector.lost = true;
     const fault = partFault(err);
     log()?.debug({ part, code: fault.code }, 'required part failed');
     throw fault;
@@ -62,6 +65,12 @@ async function optional<T>(collector: Collector, part: string, fn: () => Promise
     return await fn();
   } catch (err) {
     const fault = partFault(err);
+    // Stopped because a required part failed (aborted, or its input never came): not a fault of its own, and the
+    // request's own failure is what the access line and the required part's log say.
+    if (collector.lost) {
+      collector.log()?.debug({ part, code: fault.code }, 'optional part stopped: a required part failed');
+      return null;
+    }
     collector.errors.push({ part, status: fault.status, title: fault.title });
     // Handled here, so logged here (docs/style.md › Errors: log once, where it is handled).
     collector.log()?.warn({ part, code: fault.code, detail: fault.detail, internal: fault.code === 'INTERNAL' ? err : undefined }, 'optional part failed');
@@ -89,9 +98,9 @@ export async function composeParts<T extends object>(build: (parts: CompositionP
   const given = options.log;
   let made: EdgeLogger | undefined;
   const log = typeof given === 'function' ? () => (made ??= given()) : () => given;
-  const collector: Collector = { errors: [], log };
+  const collector: Collector = { errors: [], log, lost: false };
   const body = await build({
-    required: (part, fn) => runRequired(part, fn, log),
+    required: (part, fn) => runRequired(part, fn, log, collector),
     optional: (part, fn) => optional(collector, part, fn),
   });
   if (collector.errors.length === 0) return body;

@@ -96,6 +96,42 @@ describe('composition parts', () => {
     expect(err).to.include({ code: 'UPSTREAM_ERROR', status: 502 });
   });
 
+  it('logs siblings stopped by a failed required part at debug, not as failed optional parts', async () => {
+    const logger = memoryLogger();
+    let stopSiblings: () => void = () => {};
+    const siblingStopped = new Promise<never>((_, reject) => (stopSiblings = () => reject(new EdgeError('CLIENT_CLOSED_REQUEST'))));
+    siblingStopped.catch(() => undefined);
+    const early = composeParts(
+      async ({ required, optional }) => {
+        const order = required('order', () => Promise.reject(new EdgeError('NOT_FOUND', { detail: 'order not found' })));
+        const bill = optional('bill', () => siblingStopped);
+        const restaurant = optional('restaurant', () => dependent(order.catch(() => null), async () => 1, { part: 'order' }));
+        // What the caller does when the required part fails: stop the branches still running.
+        order.catch(stopSiblings);
+        return { order: await order, bill: await bill, restaurant: await restaurant };
+      },
+      { log: logger },
+    );
+    expect(await early.then(() => 'answered', (e: EdgeError) => e.code)).to.equal('NOT_FOUND');
+    await new Promise((r) => setImmediate(r));
+    expect(logger.lines.filter((l) => l.level === 'warn')).to.deep.equal([]);
+    const stopped = logger.lines.filter((l) => l.msg === 'optional part stopped: a required part failed').map((l) => (l.obj as { part: string }).part);
+    expect(stopped.sort()).to.deep.equal(['bill', 'restaurant']);
+  });
+
+  it('still logs an optional part that failed on its own before the required one did', async () => {
+    const logger = memoryLogger();
+    await composeParts(
+      async ({ required, optional }) => {
+        const bill = await optional('bill', () => Promise.reject(new EdgeError('UPSTREAM_TIMEOUT')));
+        const order = await required('order', () => Promise.reject(new EdgeError('NOT_FOUND')));
+        return { order, bill };
+      },
+      { log: logger },
+    ).catch(() => undefined);
+    expect(logger.lines.filter((l) => l.level === 'warn').map((l) => [l.msg, (l.obj as { part: string }).part])).to.deep.equal([['optional part failed', 'bill']]);
+  });
+
   it('maps an upstream 4xx in a required part through UpstreamClientError', async () => {
     const err = await required('order', () => Promise.reject(new UpstreamClientError('order', 409, { detail: 'order already paid' }))).then(
       () => undefined,
