@@ -1,8 +1,8 @@
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { runFixture } from './fixtures/run-fixture';
 
 interface OtlpSpan {
   name: string;
@@ -17,23 +17,8 @@ interface OtlpExport {
 }
 
 function runMain(env: NodeJS.ProcessEnv): Promise<{ status: number; started: boolean; recording: boolean }> {
-  const src = join(__dirname, '..', '..', 'src', 'telemetry', 'instrument.ts');
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--require', 'tsx/cjs', '--require', src, join(__dirname, 'fixtures', 'instrumented-main.ts')], {
-      env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: '', OTEL_SERVICE_NAME: '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (code !== 0) return reject(new Error(`instrumented-main exited with ${code}: ${err}`));
-      resolve(JSON.parse(out.trim().split('\n').pop() ?? '{}') as { status: number; started: boolean; recording: boolean });
-    });
-  });
+  const instrument = join(__dirname, '..', '..', 'src', 'telemetry', 'instrument.ts');
+  return runFixture(join(__dirname, 'fixtures', 'instrumented-main.ts'), { env: { OTEL_EXPORTER_OTLP_ENDPOINT: '', OTEL_SERVICE_NAME: '', ...env }, preload: [instrument] });
 }
 
 describe('telemetry/instrument entry point (child process)', function () {

@@ -37,7 +37,7 @@ describe('startTelemetry (traced Koa app in a child process)', function () {
 
   before(async () => {
     await requireRedis();
-    result = await runFixture<FixtureOutput>(join(__dirname, 'fixtures', 'traced-app.ts'), { REDIS_URL: redisUrl });
+    result = await runFixture<FixtureOutput>(join(__dirname, 'fixtures', 'traced-app.ts'), { env: { REDIS_URL: redisUrl } });
     servers = result.spans.filter((s) => s.kind === SERVER && s.name.startsWith('GET /orders'));
   });
 
