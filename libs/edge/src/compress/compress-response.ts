@@ -47,13 +47,14 @@ export function compressResponse(policy: CompressPolicy): Middleware<EdgeState> 
     // Events must reach the client as they happen, and they are small: an event stream is never compressed.
     const type = ctx.response.type;
     if (type === 'text/event-stream' || !compressible(type)) return;
+    // Negotiated first, so a client that accepts no encoding costs no serialising of a handler's JSON here.
+    const encoding = negotiate(acceptEncoding);
+    if (!encoding) return;
     const stream = body instanceof Readable ? body : undefined;
     const whole = stream ? undefined : wholeBody(body);
     if (!whole && !stream) return;
     const length = whole ? whole.length : Number(ctx.response.get('Content-Length') || NaN);
     if (length < policy.minBytes) return;
-    const encoding = negotiate(acceptEncoding);
-    if (!encoding) return;
 
     // RFC 9110 §8.8.1: a strong validator names exact bytes, and these are new ones; nginx's gzip weakens it too.
     // Koa's get() answers undefined, not '', for a header that is not set.
