@@ -3,20 +3,8 @@ import { credentials, logVerbosity, Metadata, setLogVerbosity, status } from '@g
 import { serveGrpc, type GrpcServing, type UnaryHandler } from '../../../src/service/grpc';
 import { createLogger } from '../../../src/logging';
 import { createMetrics } from '../../../src/metrics';
+import { sample } from '../../metrics/prometheus-text';
 import { ECHO, ECHO_NAME, EchoClient, call, logSink } from './echo-service';
-
-/** The value of the sample of `name` with exactly these labels, in any order, if the exposition has one. */
-function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
-  const wanted = Object.entries(labels)
-    .map(([k, v]) => `${k}="${v}"`)
-    .sort()
-    .join(',');
-  for (const line of text.split('\n')) {
-    const match = /^([a-z_]+)\{(.*)\} (\S+)$/.exec(line);
-    if (match?.[1] === name && match[2]!.split(',').sort().join(',') === wanted) return Number(match[3]);
-  }
-  return undefined;
-}
 
 describe('serveGrpc (a service’s gRPC API with the edge around each unary method)', () => {
   const sink = logSink();
