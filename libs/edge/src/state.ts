@@ -61,6 +61,8 @@ export interface EdgeState {
    * serialised: such an answer is never cached. A body still an object is recognised by its `_errors`.
    */
   partial?: boolean;
+  /** Set by compress when it encoded the answer, read by metrics; sizes only for a whole body (a stream's are not known yet). */
+  compression?: { encoding: 'br' | 'gzip'; bytesIn?: number; bytesOut?: number };
   /** Set by cache: HIT or MISS, read by the access log. */
   cache?: 'HIT' | 'MISS' | 'BYPASS';
   /** Set by ratelimit: the decision, read by the access log and metrics. */

@@ -65,6 +65,7 @@ export function compressResponse(policy: CompressPolicy): Middleware<EdgeState> 
       const compressed =
         whole.length <= SYNC_MAX_BYTES ? (encoding === 'br' ? brotliCompressSync(whole, options) : gzipSync(whole, options)) : await compressAsync[encoding](whole, options);
       ctx.set('Content-Encoding', encoding);
+      ctx.state.compression = { encoding, bytesIn: whole.length, bytesOut: compressed.length };
       // Koa sets Content-Length from the Buffer; the type stays.
       const contentType = ctx.response.get('Content-Type');
       ctx.body = compressed;
@@ -72,6 +73,7 @@ export function compressResponse(policy: CompressPolicy): Middleware<EdgeState> 
       return;
     }
     ctx.set('Content-Encoding', encoding);
+    ctx.state.compression = { encoding };
     ctx.remove('Content-Length');
     const contentType = ctx.response.get('Content-Type');
     // Each chunk is flushed as it arrives, so a body the upstream sends in pieces reaches the client in pieces, not

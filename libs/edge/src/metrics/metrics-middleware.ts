@@ -1,6 +1,6 @@
 /**
- * Koa middleware: records every request by route template (never ctx.path), method and status, plus the rate-limit
- * and cache outcomes the route chain left on ctx.state, and serves GET /metrics. The metrics themselves are metrics.ts.
+ * Koa middleware: records every request by route template (never ctx.path), method and status, plus the rate-limit,
+ * cache and compression outcomes the route chain left on ctx.state, and serves GET /metrics. The metrics themselves are metrics.ts.
  */
 import type { Middleware } from 'koa';
 import { toEdgeError } from '../errors';
@@ -41,8 +41,8 @@ export function metricsMiddleware(metrics: EdgeMetrics): Middleware<EdgeState> {
       throw err;
     } finally {
       metrics.inflight.dec();
-      const { route, rateLimit, cache } = ctx.state;
-      recordRequest(metrics, { route: route?.template, path: ctx.path, method: ctx.method, status, failureCode, rateLimit, cache }, (performance.now() - started) / 1000);
+      const { route, rateLimit, cache, compression } = ctx.state;
+      recordRequest(metrics, { route: route?.template, path: ctx.path, method: ctx.method, status, failureCode, rateLimit, cache, compression }, (performance.now() - started) / 1000);
     }
   };
 }
@@ -58,13 +58,14 @@ export interface RequestFacts {
   failureCode?: string;
   rateLimit?: EdgeState['rateLimit'];
   cache?: EdgeState['cache'];
+  compression?: EdgeState['compression'];
 }
 
 /** Records one finished request: count and duration by route template, method and status, and its rate-limit and cache outcomes. */
 export function recordRequest(metrics: EdgeMetrics, facts: RequestFacts, seconds: number): void {
   const route = facts.route ?? (FIXED_PATHS.has(facts.path) ? facts.path : 'unmatched');
   const method = METHODS.has(facts.method) ? facts.method : 'OTHER';
-  const { status, failureCode, rateLimit, cache } = facts;
+  const { status, failureCode, rateLimit, cache, compression } = facts;
   metrics.httpRequests.inc({ route, method, status: String(status) });
   metrics.httpDuration.observe({ route, method, status_class: `${Math.floor(status / 100)}xx` }, seconds);
 
@@ -72,6 +73,13 @@ export function recordRequest(metrics: EdgeMetrics, facts: RequestFacts, seconds
   else if (rateLimit) metrics.rateLimitDecisions.inc({ route, outcome: rateLimitOutcome(rateLimit) });
   else if (failureCode === 'RATE_LIMITED' || failureCode === 'QUOTA_EXCEEDED') metrics.rateLimitDecisions.inc({ route, outcome: 'limited' });
   if (cache) metrics.cacheLookups.inc({ route, result: CACHE_RESULT[cache] });
+  if (compression) {
+    metrics.compressedResponses.inc({ route, encoding: compression.encoding });
+    if (compression.bytesIn !== undefined && compression.bytesOut !== undefined) {
+      metrics.compressionBytes.inc({ route, stage: 'in' }, compression.bytesIn);
+      metrics.compressionBytes.inc({ route, stage: 'out' }, compression.bytesOut);
+    }
+  }
 }
 
 // A decision made by the per-process fallback while the store is down counts as store_failure whatever it decided.

@@ -1,6 +1,6 @@
 /**
  * The service's Prometheus metrics on one prom-client registry: HTTP requests by route template, upstream calls,
- * rate-limit decisions, cache lookups, routing-map version and process metrics. Recording requests is metrics-middleware's job.
+ * rate-limit decisions, cache lookups, compression, routing-map version and process metrics. Recording requests is metrics-middleware's job.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
@@ -43,6 +43,10 @@ export class EdgeMetrics {
   readonly rateLimitDecisions: Counter<'route' | 'outcome'>;
   /** Response-cache lookups by route template and result (hit, miss, bypass). */
   readonly cacheLookups: Counter<'route' | 'result'>;
+  /** Answers compressed, by route template and encoding (policy.compress). */
+  readonly compressedResponses: Counter<'route' | 'encoding'>;
+  /** Bytes of whole answers before (`in`) and after (`out`) compression, by route template; streamed ones are not counted. */
+  readonly compressionBytes: Counter<'route' | 'stage'>;
   /** 1 for the routing-map version in use (info-style gauge). */
   readonly routingMapInfo: Gauge<'version'>;
 
@@ -68,6 +72,13 @@ export class EdgeMetrics {
     });
     this.rateLimitDecisions = new Counter({ name: 'portico_rate_limit_decisions_total', help: 'Rate-limit decisions by route template and outcome', labelNames: ['route', 'outcome'], registers });
     this.cacheLookups = new Counter({ name: 'portico_cache_lookups_total', help: 'Response-cache lookups by route template and result', labelNames: ['route', 'result'], registers });
+    this.compressedResponses = new Counter({ name: 'portico_compressed_responses_total', help: 'Answers compressed, by route template and encoding', labelNames: ['route', 'encoding'], registers });
+    this.compressionBytes = new Counter({
+      name: 'portico_compression_bytes_total',
+      help: 'Bytes of whole answers before (in) and after (out) compression, by route template',
+      labelNames: ['route', 'stage'],
+      registers,
+    });
     this.routingMapInfo = new Gauge({ name: 'portico_routing_map_info', help: 'The routing-map version in use (value 1)', labelNames: ['version'], registers });
   }
 

@@ -48,6 +48,8 @@ describe('metricsMiddleware', () => {
       ctx.state.rateLimit ??= { policy: 'orders', allowed: true, remaining: 9 };
       if (ctx.path === '/menu') ctx.state.cache = ctx.get('x-test-cache') === 'hit' ? 'HIT' : 'MISS';
       if (ctx.path === '/orders/456') ctx.state.cache = 'BYPASS';
+      if (ctx.path === '/orders/zipped') ctx.state.compression = { encoding: 'br', bytesIn: 4524, bytesOut: 516 };
+      if (ctx.path === '/orders/streamed') ctx.state.compression = { encoding: 'gzip' };
       ctx.body = { ok: true };
     });
     server = app.listen(0, '127.0.0.1');
@@ -112,6 +114,21 @@ describe('metricsMiddleware', () => {
     expect(sample(text, 'portico_cache_lookups_total', { route: '/orders/:orderId', result: 'bypass', service: 'test-bff' })).to.equal(1);
     expect(sample(text, 'portico_rate_limit_decisions_total', { route: '/menu', outcome: 'allowed', service: 'test-bff' })).to.equal(2);
     expect(sample(text, 'portico_rate_limit_decisions_total', { route: '/orders/:orderId', outcome: 'store_failure', service: 'test-bff' })).to.equal(1);
+  });
+
+  it('counts compressed answers by encoding, and the bytes of whole ones before and after', async () => {
+    metrics.compressedResponses.reset();
+    metrics.compressionBytes.reset();
+    await fetch(`${base}/orders/zipped`);
+    await fetch(`${base}/orders/zipped`);
+    await fetch(`${base}/orders/streamed`);
+    await fetch(`${base}/orders/plain`);
+    const text = await scrape();
+    const route = '/orders/:orderId';
+    expect(sample(text, 'portico_compressed_responses_total', { route, encoding: 'br', service: 'test-bff' })).to.equal(2);
+    expect(sample(text, 'portico_compressed_responses_total', { route, encoding: 'gzip', service: 'test-bff' })).to.equal(1);
+    expect(sample(text, 'portico_compression_bytes_total', { route, stage: 'in', service: 'test-bff' })).to.equal(2 * 4524);
+    expect(sample(text, 'portico_compression_bytes_total', { route, stage: 'out', service: 'test-bff' })).to.equal(2 * 516);
   });
 
   it('records requests that fail with the status the error will be answered with, and rethrows', async () => {

@@ -208,6 +208,22 @@ describe('policy.compress: brotli/gzip of a route’s answer', function () {
     expect(res.headers.etag).to.equal('"v1"');
   });
 
+  it('counts what it compressed on /metrics, by route and encoding', async () => {
+    const before = (await get(base, '/metrics')).body.toString();
+    // prom-client writes the labels in declaration order, the service's default label last.
+    const value = (text: string, series: string) => Number(text.split('\n').find((l) => l.startsWith(`${series} `))?.split(' ')[1] ?? 0);
+    const count = (text: string, encoding: string) => value(text, `portico_compressed_responses_total{route="/big",encoding="${encoding}",service="compress"}`);
+    const bytes = (text: string, stage: string) => value(text, `portico_compression_bytes_total{route="/big",stage="${stage}",service="compress"}`);
+    const br = await get(base, '/big', { 'accept-encoding': 'br' });
+    await get(base, '/big', { 'accept-encoding': 'gzip' });
+    await get(base, '/big');
+    const after = (await get(base, '/metrics')).body.toString();
+    expect(count(after, 'br') - count(before, 'br')).to.equal(1);
+    expect(count(after, 'gzip') - count(before, 'gzip')).to.equal(1);
+    expect(bytes(after, 'in') - bytes(before, 'in')).to.equal(2 * BIG.length);
+    expect(bytes(after, 'out') - bytes(before, 'out')).to.be.above(br.body.length).and.below(BIG.length);
+  });
+
   it('leaves alone an answer below the threshold, one already encoded, one marked no-transform and a type that does not compress', async () => {
     const accept = { 'accept-encoding': 'br, gzip' };
     const small = await get(base, '/small', accept);
