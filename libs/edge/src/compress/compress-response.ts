@@ -1,10 +1,10 @@
 /**
  * Koa middleware compressing a route's answer with brotli or gzip, whichever the client's Accept-Encoding prefers
- * (brotli on a tie). It leaves alone what must stay byte-exact or is already encoded: HEAD, 204/205/304, partial
- * content, `Cache-Control: no-transform`, an upstream's own Content-Encoding, types that do not compress, event
- * streams, answers below the route's threshold. A whole body is compressed at once (on zlib's thread pool past
- * 64 KiB) and sent with its length; a streamed one is compressed chunk by chunk as it flows, and an upstream failure
- * mid-stream aborts the answer rather than leaving the client waiting. Errors are problem-middleware's to answer.
+ * (brotli on a tie); a HEAD gets the headers the GET would. It leaves alone what must stay byte-exact or is already
+ * encoded: 204/205/304, partial content, `Cache-Control: no-transform`, an upstream's own Content-Encoding, types that
+ * do not compress, event streams, answers below the route's threshold. A whole body is compressed at once (on zlib's
+ * thread pool past 64 KiB) and sent with its length; a streamed one is compressed chunk by chunk as it flows, and an
+ * upstream failure mid-stream aborts the answer rather than leaving the client waiting. Errors are problem-middleware's.
  */
 import { promisify } from 'node:util';
 import { Readable, pipeline } from 'node:stream';
@@ -42,7 +42,9 @@ export function compressResponse(policy: CompressPolicy): Middleware<EdgeState> 
     const acceptEncoding = ctx.get('Accept-Encoding');
     await next();
     const body: unknown = ctx.body;
-    if (body === null || body === undefined || ctx.method === 'HEAD' || NO_CONTENT.has(ctx.status) || ctx.status === 206 || ctx.res.headersSent) return;
+    const head = ctx.method === 'HEAD';
+    // A proxied HEAD has no body here, only the headers a GET would get: it is answered as that GET would be below.
+    if ((!head && (body === null || body === undefined)) || NO_CONTENT.has(ctx.status) || ctx.status === 206 || ctx.res.headersSent) return;
     if (ctx.response.get('Content-Encoding') || ctx.response.get('Content-Range') || NO_TRANSFORM.test(ctx.response.get('Cache-Control'))) return;
     // Events must reach the client as they happen, and they are small: an event stream is never compressed.
     const type = ctx.response.type;
@@ -52,7 +54,8 @@ export function compressResponse(policy: CompressPolicy): Middleware<EdgeState> 
     if (!encoding) return;
     const stream = body instanceof Readable ? body : undefined;
     const whole = stream ? undefined : wholeBody(body);
-    if (!whole && !stream) return;
+    const bodiless = head && body === undefined;
+    if (!whole && !stream && !bodiless) return;
     const length = whole ? whole.length : Number(ctx.response.get('Content-Length') || NaN);
     if (length < policy.minBytes) return;
 
@@ -60,12 +63,19 @@ export function compressResponse(policy: CompressPolicy): Middleware<EdgeState> 
     // Koa's get() answers undefined, not '', for a header that is not set.
     const etag: unknown = ctx.response.get('ETag');
     if (typeof etag === 'string' && etag.startsWith('"')) ctx.set('ETag', `W/${etag}`);
+    if (bodiless) {
+      // RFC 9110 §9.3.2: HEAD gets GET's header fields, less one only producing the content would tell (the length).
+      ctx.set('Content-Encoding', encoding);
+      ctx.remove('Content-Length');
+      return;
+    }
     if (whole) {
       const options = encoding === 'br' ? brotliFor(whole.length) : gzipFor(whole.length);
       const compressed =
         whole.length <= SYNC_MAX_BYTES ? (encoding === 'br' ? brotliCompressSync(whole, options) : gzipSync(whole, options)) : await compressAsync[encoding](whole, options);
       ctx.set('Content-Encoding', encoding);
-      ctx.state.compression = { encoding, bytesIn: whole.length, bytesOut: compressed.length };
+      // A HEAD's bytes are compressed for its Content-Length but never sent; only answers sent are counted.
+      if (!head) ctx.state.compression = { encoding, bytesIn: whole.length, bytesOut: compressed.length };
       // Koa sets Content-Length from the Buffer; the type stays.
       const contentType = ctx.response.get('Content-Type');
       ctx.body = compressed;

@@ -323,11 +323,23 @@ describe('policy.compress: brotli/gzip of a route’s answer', function () {
     expect(br.headers.vary).to.match(/accept-encoding/i);
   });
 
-  it('answers HEAD with no encoding and no body', async () => {
-    const res = await get(base, '/big', { 'accept-encoding': 'br' }, 'HEAD');
-    expect(res.status).to.equal(200);
-    expect(res.headers['content-encoding']).to.equal(undefined);
-    expect(res.body.length).to.equal(0);
+  it('answers HEAD with the headers the GET would get, and no body', async () => {
+    // Proxied: the upstream's HEAD tells no compressed length, so none is sent (RFC 9110 §9.3.2 allows that).
+    const proxied = await get(base, '/big', { 'accept-encoding': 'br' }, 'HEAD');
+    expect(proxied.status).to.equal(200);
+    expect(proxied.headers['content-encoding']).to.equal('br');
+    expect(proxied.headers['content-length']).to.equal(undefined);
+    expect(proxied.headers.etag).to.equal('W/"v1"');
+    expect(proxied.body.length).to.equal(0);
+    // A whole body (a composition) is compressed for its length, as the GET sends it.
+    const composedGet = await get(base, '/composed', { 'accept-encoding': 'gzip' });
+    const composedHead = await get(base, '/composed', { 'accept-encoding': 'gzip' }, 'HEAD');
+    expect(composedHead.headers['content-encoding']).to.equal('gzip');
+    expect(composedHead.headers['content-length']).to.equal(composedGet.headers['content-length']);
+    expect(composedHead.body.length).to.equal(0);
+    const plain = await get(base, '/big', {}, 'HEAD');
+    expect(plain.headers['content-encoding']).to.equal(undefined);
+    expect(plain.headers['content-length']).to.equal(String(BIG.length));
   });
 
   it('never compresses a route that did not ask for it, and answers faults as plain problem+json', async () => {
