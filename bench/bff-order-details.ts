@@ -15,8 +15,9 @@ import type { Fleet } from '../test/e2e/support/fleet';
 import { runClientRounds, startLoadClient, type ClientScenario, type LoadClient } from './lib/client-rounds';
 import { BACKENDS, BFFS, FROZEN_ORDERS, startPinnedFleet } from './lib/fleet';
 import { RateBudget } from './lib/rate-budget';
-import { barChartSvg, benchSettings, fmt, machineInfo, writeSection } from './lib/report';
+import { benchSettings, fmt, machineInfo, resultsChartSvg, publishSection } from './lib/report';
 import { orderDetailsMarkdown, type Prepared, type Target } from './lib/order-details-report';
+import { runMain } from './lib/processes';
 
 const CONSUMERS = ['c-1001', 'c-1002', 'c-1003'];
 const NEW_ORDER = { restaurantId: 'r-1', lineItems: [{ menuItemId: 'm-101', quantity: 1 }], deliveryAddress: { street: '10 Main St', city: 'Oakland', zip: '94610' } };
@@ -133,9 +134,8 @@ async function main(): Promise<void> {
     const waitedS = Math.max(...[...prepared.budgets.values()].map((b) => b.waitedMs)) / 1000;
     const machine = machineInfo();
     const { markdown, summary } = orderDetailsMarkdown({ results, prepared, settings, counts: COUNTS, limits: LIMITS, direct: DIRECT, date: machine.date, runS: (Date.now() - started) / 1000, waitedS });
-    const svg = barChartSvg('getOrderDetails', results.map((r) => ({ label: r.name.replace(' getOrderDetails', ''), reqPerSec: r.median.reqPerSec, p99Ms: r.median.p99Ms })));
-    writeSection('bff-order-details', { markdown, svg, json: { machine, settings, counts: COUNTS, limits: LIMITS, summary, results } });
-    console.log(markdown);
+    const svg = resultsChartSvg('getOrderDetails', results, (name: string) => name.replace(' getOrderDetails', ''));
+    publishSection('bff-order-details', { markdown, svg, json: { machine, settings, counts: COUNTS, limits: LIMITS, summary, results } });
     console.log(`(${fmt(waitedS)} s of the run waited for rate-limit room)`);
   } catch (err) {
     if (fleet) console.error(fleet.dump().split('\n').slice(-40).join('\n'));
@@ -147,7 +147,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+runMain(main);

@@ -14,8 +14,9 @@ import { cpuMicros, memoryMiB } from './lib/cpu';
 import { BACKENDS, BFFS, startPinnedFleet } from './lib/fleet';
 import { goalLines, type Goal } from './lib/goals';
 import { startIssuer } from './lib/issuer';
-import { fmt, machineInfo, markdownTable, writeSection } from './lib/report';
+import { fmt, machineInfo, markdownTable, publishSection } from './lib/report';
 import { median } from './lib/rounds';
+import { runMain } from './lib/processes';
 import { freePort } from '../libs/testing/src/ports';
 
 const LAUNCHES = Math.max(1, Number(process.env.BENCH_STARTUP_LAUNCHES ?? 5));
@@ -181,11 +182,7 @@ function report(launches: Map<string, Launch[]>): void {
       'pools), which holds better than wall time on this shared machine.',
     '',
   ].join('\n');
-  writeSection('bff-startup', { markdown, json: { machine, launches: LAUNCHES, idleMs: IDLE_MS, goals, summary } });
-  console.log(markdown);
+  publishSection('bff-startup', { markdown, json: { machine, launches: LAUNCHES, idleMs: IDLE_MS, goals, summary } });
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+runMain(main);

@@ -4,8 +4,8 @@
  * Writes docs/benchmarks/composition-clients.{md,svg,json}.
  */
 import { checkAnswers } from './lib/check';
-import { nodeTs, startProcess, type BenchProcess } from './lib/processes';
-import { barChartSvg, benchSettings, fmt, machineInfo, markdownTable, writeSection } from './lib/report';
+import { nodeTs, startProcess, stopAll, runMain, type BenchProcess } from './lib/processes';
+import { benchSettings, fmt, machineInfo, markdownTable, resultsChartSvg, publishSection } from './lib/report';
 import { medianRatio, runRounds, widestSpreadPercent, type Scenario, type ScenarioResult } from './lib/rounds';
 import { wrkArgs } from './lib/wrk';
 
@@ -94,18 +94,11 @@ async function main(): Promise<void> {
       '![composition clients](benchmarks/composition-clients.svg)',
       '',
     ].join('\n');
-    const svg = barChartSvg(
-      'Four-way composition',
-      results.map((r) => ({ label: r.name, reqPerSec: r.median.reqPerSec, p99Ms: r.median.p99Ms })),
-    );
-    writeSection('composition-clients', { markdown, svg, json: { machine, settings, command, cpuRatioGotOverUndici: cpuRatio, results } });
-    console.log(markdown);
+    const svg = resultsChartSvg('Four-way composition', results);
+    publishSection('composition-clients', { markdown, svg, json: { machine, settings, command, cpuRatioGotOverUndici: cpuRatio, results } });
   } finally {
-    for (const p of started.reverse()) await p.stop();
+    await stopAll(started);
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+runMain(main);

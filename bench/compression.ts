@@ -7,8 +7,8 @@
 import { request } from 'undici';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { upstreamBody } from './lib/upstream';
-import { nodeTs, startProcess, type BenchProcess } from './lib/processes';
-import { barChartSvg, benchSettings, fmt, machineInfo, markdownTable, writeSection } from './lib/report';
+import { nodeTs, startProcess, stopAll, runMain, type BenchProcess } from './lib/processes';
+import { benchSettings, fmt, machineInfo, markdownTable, resultsChartSvg, publishSection } from './lib/report';
 import { medianRatio, runRounds, widestSpreadPercent, type Scenario } from './lib/rounds';
 import { wrkArgs } from './lib/wrk';
 
@@ -94,15 +94,11 @@ async function main(): Promise<void> {
       '![response compression](benchmarks/compression.svg)',
       '',
     ].join('\n');
-    const svg = barChartSvg('Response compression', results.map((r) => ({ label: r.name, reqPerSec: r.median.reqPerSec, p99Ms: r.median.p99Ms })));
-    writeSection('compression', { markdown, svg, json: { machine, settings, command, bodyBytes: BODY.length, wireBytes: Object.fromEntries(bytes), results } });
-    console.log(markdown);
+    const svg = resultsChartSvg('Response compression', results);
+    publishSection('compression', { markdown, svg, json: { machine, settings, command, bodyBytes: BODY.length, wireBytes: Object.fromEntries(bytes), results } });
   } finally {
-    for (const p of started.reverse()) await p.stop();
+    await stopAll(started);
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+runMain(main);

@@ -18,8 +18,8 @@ import { request } from 'undici';
 import { checkAnswers } from './lib/check';
 import { startIssuer, type BenchIssuer } from './lib/issuer';
 import { startOtlpSink } from './lib/otlp-sink';
-import { nodeTs, startProcess, type BenchProcess } from './lib/processes';
-import { barChartSvg, benchSettings, fmt, machineInfo, markdownTable, writeSection } from './lib/report';
+import { nodeTs, startProcess, runMain, type BenchProcess } from './lib/processes';
+import { benchSettings, fmt, machineInfo, markdownTable, writeSection, resultsChartSvg } from './lib/report';
 import { medianRatio, runRounds, widestSpreadPercent, type Scenario, type ScenarioResult } from './lib/rounds';
 import { UPSTREAM_BODY } from './lib/upstream';
 import { wrkArgs } from './lib/wrk';
@@ -228,7 +228,7 @@ async function main(): Promise<void> {
     const keysAfter = await countKeys(redis, `${prefix}rl:*`);
     const markdown = report(results, settings, verification, { keysAfter, exports: sink.exports(), tokenHeaderBytes: auth.Authorization.length });
     if (!printOnly) {
-      const svg = barChartSvg('Edge-stack cost, c=50', results.map((r) => ({ label: r.name, reqPerSec: r.median.reqPerSec, p99Ms: r.median.p99Ms })));
+      const svg = resultsChartSvg('Edge-stack cost, c=50', results);
       writeSection('edge-stack', { markdown, svg, json: { machine: machineInfo(), settings, results, verification, redisKeys: keysAfter, otlpExports: sink.exports() } });
     }
     console.log(markdown);
@@ -324,7 +324,4 @@ function report(
   ].join('\n');
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+runMain(main);

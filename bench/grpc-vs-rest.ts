@@ -6,8 +6,8 @@
 import { isDeepStrictEqual } from 'node:util';
 import { request } from 'undici';
 import { checkAnswers } from './lib/check';
-import { nodeTs, startProcess, type BenchProcess } from './lib/processes';
-import { barChartSvg, benchSettings, fmt, machineInfo, markdownTable, writeSection } from './lib/report';
+import { nodeTs, startProcess, stopAll, runMain, type BenchProcess } from './lib/processes';
+import { benchSettings, fmt, machineInfo, markdownTable, resultsChartSvg, publishSection } from './lib/report';
 import { medianRatio, runRounds, widestSpreadPercent, type Scenario } from './lib/rounds';
 import { wrkArgs } from './lib/wrk';
 
@@ -85,15 +85,11 @@ async function main(): Promise<void> {
       '![REST→gRPC against REST→REST](benchmarks/grpc-vs-rest.svg)',
       '',
     ].join('\n');
-    const svg = barChartSvg('REST→gRPC vs REST→REST, c=50', results.map((r) => ({ label: r.name, reqPerSec: r.median.reqPerSec, p99Ms: r.median.p99Ms })));
-    writeSection('grpc-vs-rest', { markdown, svg, json: { machine, settings, command, cpuRatio: cpuX, rateRatio: rateX, results } });
-    console.log(markdown);
+    const svg = resultsChartSvg('REST→gRPC vs REST→REST, c=50', results);
+    publishSection('grpc-vs-rest', { markdown, svg, json: { machine, settings, command, cpuRatio: cpuX, rateRatio: rateX, results } });
   } finally {
-    for (const p of started.reverse()) await p.stop();
+    await stopAll(started);
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+runMain(main);

@@ -7,8 +7,8 @@
 import { checkAnswers } from './lib/check';
 import { runClientRounds, startLoadClient, type ClientScenario, type LoadClient } from './lib/client-rounds';
 import { goalLines, type Goal } from './lib/goals';
-import { nodeTs, startProcess, type BenchProcess } from './lib/processes';
-import { barChartSvg, benchSettings, fmt, machineInfo, markdownTable, writeSection } from './lib/report';
+import { nodeTs, startProcess, stopAll, runMain, type BenchProcess } from './lib/processes';
+import { benchSettings, fmt, machineInfo, markdownTable, resultsChartSvg, publishSection } from './lib/report';
 import { medianRatio, runRounds, widestSpreadPercent, type Scenario, type ScenarioResult } from './lib/rounds';
 import { UPSTREAM_BODY } from './lib/upstream';
 import { wrkArgs } from './lib/wrk';
@@ -162,16 +162,12 @@ async function main(): Promise<void> {
       '![Portico composition](benchmarks/portico-composition.svg)',
       '',
     ].join('\n');
-    const svg = barChartSvg('Portico composition', results.map((r) => ({ label: r.name, reqPerSec: r.median.reqPerSec, p99Ms: r.median.p99Ms })));
-    writeSection('portico-composition', { markdown, svg, json: { machine, settings, command, goals, results } });
-    console.log(markdown);
+    const svg = resultsChartSvg('Portico composition', results);
+    publishSection('portico-composition', { markdown, svg, json: { machine, settings, command, goals, results } });
   } finally {
     await client?.stop();
-    for (const p of started.reverse()) await p.stop();
+    await stopAll(started);
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+runMain(main);

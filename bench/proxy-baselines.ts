@@ -6,8 +6,8 @@
 import { UPSTREAM_BODY } from './lib/upstream';
 import { checkAnswers } from './lib/check';
 import { startNginx } from './lib/nginx';
-import { nodeTs, startProcess, type BenchProcess } from './lib/processes';
-import { barChartSvg, benchSettings, fmt, machineInfo, markdownTable, writeSection } from './lib/report';
+import { nodeTs, startProcess, stopAll, runMain, type BenchProcess } from './lib/processes';
+import { benchSettings, fmt, machineInfo, markdownTable, resultsChartSvg, publishSection } from './lib/report';
 import { goalLines, type Goal } from './lib/goals';
 import { medianRatio, runRounds, widestSpreadPercent, type Scenario, type ScenarioResult } from './lib/rounds';
 import { wrkArgs } from './lib/wrk';
@@ -180,18 +180,11 @@ async function main(): Promise<void> {
       '![reverse-proxy baselines](benchmarks/proxy-baselines.svg)',
       '',
     ].join('\n');
-    const svg = barChartSvg(
-      'Reverse-proxy baselines, c=50',
-      results.map((r) => ({ label: r.name, reqPerSec: r.median.reqPerSec, p99Ms: r.median.p99Ms })),
-    );
-    writeSection('proxy-baselines', { markdown, svg, json: { machine, settings, command, goals, results } });
-    console.log(markdown);
+    const svg = resultsChartSvg('Reverse-proxy baselines, c=50', results);
+    publishSection('proxy-baselines', { markdown, svg, json: { machine, settings, command, goals, results } });
   } finally {
-    for (const p of started.reverse()) await p.stop();
+    await stopAll(started);
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+runMain(main);

@@ -8,8 +8,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { UPSTREAM_BODY } from './lib/upstream';
 import { checkAnswers } from './lib/check';
-import { nodeTs, startProcess, type BenchProcess } from './lib/processes';
-import { barChartSvg, benchSettings, fmt, machineInfo, markdownTable, writeSection } from './lib/report';
+import { nodeTs, startProcess, stopAll, runMain, type BenchProcess } from './lib/processes';
+import { benchSettings, fmt, machineInfo, markdownTable, writeSection, resultsChartSvg } from './lib/report';
 import { medianRatio, runRounds, type Scenario } from './lib/rounds';
 import { wrkArgs } from './lib/wrk';
 
@@ -94,17 +94,14 @@ async function main(): Promise<void> {
       '',
     ].join('\n');
     if (!printOnly) {
-      const svg = barChartSvg('Telemetry overhead, c=50', results.map((r) => ({ label: r.name, reqPerSec: r.median.reqPerSec, p99Ms: r.median.p99Ms })));
+      const svg = resultsChartSvg('Telemetry overhead, c=50', results);
       writeSection('telemetry-overhead', { markdown, svg, json: { machine, settings, command, results } });
     }
     console.log(markdown);
   } finally {
-    for (const p of started.reverse()) await p.stop();
+    await stopAll(started);
     sink.close();
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+runMain(main);

@@ -122,3 +122,16 @@ export async function startProcess(options: StartOptions): Promise<BenchProcess>
 export function nodeTs(file: string): string[] {
   return [process.execPath, '--import', 'tsx', file];
 }
+
+/** Stops benchmark processes, the last started first. */
+export async function stopAll(processes: BenchProcess[]): Promise<void> {
+  for (const p of [...processes].reverse()) await p.stop();
+}
+
+/** Runs a suite's main; a failure is printed and makes the process exit non-zero once everything has been stopped. */
+export function runMain(main: () => Promise<void>): void {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  });
+}

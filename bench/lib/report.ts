@@ -75,6 +75,15 @@ export function machineInfo(): { nproc: number; kernel: string; node: string; cp
   return { nproc: cpus().length, kernel, node: process.version, cpuModel: cpus()[0]?.model ?? 'unknown', date: new Date().toISOString() };
 }
 
+/** The bar chart of a suite's scenarios: req/s and p99 of each one's medians, labelled by `label` (default: its name). */
+export function resultsChartSvg(
+  title: string,
+  results: ReadonlyArray<{ name: string; median: { reqPerSec: number; p99Ms: number } }>,
+  label: (name: string) => string = (name) => name,
+): string {
+  return barChartSvg(title, results.map((r) => ({ label: label(r.name), reqPerSec: r.median.reqPerSec, p99Ms: r.median.p99Ms })));
+}
+
 /**
  * Writes a suite's `docs/benchmarks/<suite>.md` section, `<suite>.svg` chart and `<suite>.json` raw results;
  * bench/run.sh concatenates the sections into docs/benchmarks.md.
@@ -90,4 +99,10 @@ export function writeSection(suite: string, files: { markdown: string; svg?: str
 export function benchSettings(env: NodeJS.ProcessEnv = process.env): { durationS: number; rounds: number; warmupS: number } {
   const num = (name: string, fallback: number, min: number) => Math.max(min, Number(env[name] ?? fallback) || fallback);
   return { durationS: num('BENCH_DURATION', 8, 1), rounds: num('BENCH_ROUNDS', 3, 3), warmupS: num('BENCH_WARMUP', 5, 1) };
+}
+
+/** writeSection, then the section's markdown on stdout for whoever runs the suite. */
+export function publishSection(suite: string, files: { markdown: string; svg?: string; json: unknown }): void {
+  writeSection(suite, files);
+  console.log(files.markdown);
 }
