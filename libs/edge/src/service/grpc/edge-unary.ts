@@ -10,7 +10,7 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 import { requestIdOf } from '../../logging';
 import type { EdgeMetrics } from '../../metrics';
 import type { EdgeLogger } from '../../state';
-import { currentTraceId, isTelemetryStarted } from '../../telemetry';
+import { isTelemetryStarted } from '../../telemetry';
 
 /** A unary method's handler, as grpc-js calls it. */
 export type UnaryHandler = (call: ServerUnaryCall<any, any>, callback: sendUnaryData<any>) => void; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -81,7 +81,6 @@ export function edgeUnary(service: string, method: string, handler: UnaryHandler
       );
       active = trace.setSpan(parent, span);
     }
-    const traceId = context.with(active, currentTraceId);
     let answered = false;
 
     const answer: sendUnaryData<unknown> = (err, value) => {
@@ -100,7 +99,7 @@ export function edgeUnary(service: string, method: string, handler: UnaryHandler
       }
       const line = {
         requestId,
-        traceId: traceId ?? null,
+        traceId: span?.spanContext().traceId ?? null,
         rpc,
         grpcCode: codeName,
         durationMs: Math.round((performance.now() - started) * 1000) / 1000,
