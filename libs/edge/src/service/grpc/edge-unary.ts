@@ -1,11 +1,11 @@
 /**
  * The edge of one gRPC unary method: what the HTTP stack gives every request, for a call. The caller's trace continued
- * (W3C `traceparent` from metadata) in a SERVER span, the request id kept from `x-request-id` metadata or made, one log
- * line and a count and duration per call, and a handler fault answered as INTERNAL without its message. The method's
- * own logic stays the handler's.
+ * (W3C `traceparent` from metadata) in a SERVER span, the request id kept from `x-request-id` metadata or made and sent
+ * back, one log line and a count and duration per call, and a handler fault answered as INTERNAL without its message.
+ * The method's own logic stays the handler's.
  */
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span, type TextMapGetter } from '@opentelemetry/api';
-import { status, type Metadata, type sendUnaryData, type ServerErrorResponse, type ServerUnaryCall, type StatusObject } from '@grpc/grpc-js';
+import { Metadata, status, type sendUnaryData, type ServerErrorResponse, type ServerUnaryCall, type StatusObject } from '@grpc/grpc-js';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { requestIdOf } from '../../logging';
 import type { EdgeMetrics } from '../../metrics';
@@ -82,8 +82,9 @@ export function edgeUnary(service: string, method: string, handler: UnaryHandler
       active = trace.setSpan(parent, span);
     }
     let answered = false;
+    echoRequestId(call, requestId);
 
-    const answer: sendUnaryData<unknown> = (err, value) => {
+    const answer: sendUnaryData<unknown> = (err, value, trailer, flags) => {
       if (answered) return;
       answered = true;
       const outgoing = err ? toCallerError(err as HandlerError, deps.logger, rpc, requestId) : null;
@@ -107,8 +108,11 @@ export function edgeUnary(service: string, method: string, handler: UnaryHandler
       };
       if (SERVER_FAULTS.has(code)) deps.logger.warn(line, 'rpc');
       else deps.logger.info(line, 'rpc');
-      if (outgoing) callback(outgoing);
-      else callback(null, value);
+      if (outgoing) callback(outgoing, null, withRequestId(trailer ?? outgoing.metadata ?? undefined, requestId));
+      else {
+        call.sendMetadata(new Metadata());
+        callback(null, value, trailer, flags);
+      }
     };
 
     try {
@@ -132,6 +136,22 @@ function toCallerError(err: HandlerError, logger: EdgeLogger, rpc: string, reque
   if (typeof code === 'number' && code !== status.OK && status[code] !== undefined) return err as Partial<StatusObject> & { code: status };
   logger.error({ err, rpc, requestId }, 'unhandled error');
   return { code: status.INTERNAL, details: 'internal error' };
+}
+
+/**
+ * The request id goes back as an HTTP answer's X-Request-Id does: in the response headers (initial metadata) of an
+ * answered call, whoever sends them, and in the trailers of a failed one, where a client finds it on the error
+ * (grpc-js sends a failure before any message as one trailers-only frame).
+ */
+function echoRequestId(call: ServerUnaryCall<unknown, unknown>, requestId: string): void {
+  const send = call.sendMetadata.bind(call);
+  call.sendMetadata = (metadata: Metadata) => send(withRequestId(metadata, requestId));
+}
+
+function withRequestId(metadata: Metadata | undefined, requestId: string): Metadata {
+  const out = metadata?.clone() ?? new Metadata();
+  if (out.get('x-request-id').length === 0) out.set('x-request-id', requestId);
+  return out;
 }
 
 function firstText(values: Array<string | Buffer>): string | undefined {

@@ -25,14 +25,20 @@ type Call = (request: object, metadata: Metadata, callback: (err: ServiceError |
 export type EchoClient = Client & { Say: Call; Fail: Call };
 export const EchoClient = makeGenericClientConstructor(ECHO, 'Echo') as unknown as new (address: string, creds: unknown) => EchoClient;
 
+/** What a call came back with: the error or the answer, and the response headers (initial metadata) if any arrived. */
+export interface CallResult {
+  err: ServiceError | null;
+  value?: Record<string, unknown>;
+  headers?: Metadata;
+}
+
 /** Calls `method` and settles with the error or the answer. */
-export function call(
-  client: EchoClient,
-  method: 'Say' | 'Fail',
-  request: object,
-  metadata: Metadata,
-): Promise<{ err: ServiceError | null; value?: Record<string, unknown> }> {
-  return new Promise((resolve) => client[method](request, metadata, (err, value) => resolve({ err, value })));
+export function call(client: EchoClient, method: 'Say' | 'Fail', request: object, metadata: Metadata): Promise<CallResult> {
+  return new Promise((resolve) => {
+    let headers: Metadata | undefined;
+    const pending = client[method](request, metadata, (err, value) => resolve({ err, value, headers })) as unknown as NodeJS.EventEmitter;
+    pending.on('metadata', (received: Metadata) => (headers = received));
+  });
 }
 
 /** A pino destination keeping every line, parsed. */

@@ -62,11 +62,37 @@ describe('serveGrpc (a service’s gRPC API with the edge around each unary meth
     for (const id of ids) expect(id).to.match(/^[0-9a-f-]{36}$/);
   });
 
+  it('sends the request id back in the response headers, the caller’s or the one it made', async () => {
+    const kept = await call(client, 'Say', { text: 'hi' }, withId('req-echo'));
+    expect(kept.headers?.get('x-request-id')).to.deep.equal(['req-echo']);
+    const made = await call(client, 'Say', { text: 'hi' }, new Metadata());
+    const [, line] = rpcLines();
+    expect(made.headers?.get('x-request-id')).to.deep.equal([line!.requestId]);
+  });
+
+  it('adds the request id to headers and trailers the handler sends itself', async () => {
+    fail = (c, cb) => {
+      const headers = new Metadata();
+      headers.set('x-ticket-version', '3');
+      c.sendMetadata(headers);
+      const trailer = new Metadata();
+      trailer.set('x-retry-hint', 'later');
+      cb({ code: status.FAILED_PRECONDITION, details: 'ticket already accepted' }, null, trailer);
+    };
+    const { err, headers } = await call(client, 'Fail', {}, withId('req-own'));
+    expect(headers?.get('x-ticket-version')).to.deep.equal(['3']);
+    expect(headers?.get('x-request-id')).to.deep.equal(['req-own']);
+    expect(err?.metadata.get('x-retry-hint')).to.deep.equal(['later']);
+    expect(err?.metadata.get('x-request-id')).to.deep.equal(['req-own']);
+  });
+
   it('passes a status the handler chose to the caller, details included, and logs it at info', async () => {
     fail = (_c, cb) => cb({ code: status.NOT_FOUND, details: 'no ticket for order o-9' });
     const { err } = await call(client, 'Fail', {}, withId('req-nf'));
     expect(err?.code).to.equal(status.NOT_FOUND);
     expect(err?.details).to.equal('no ticket for order o-9');
+    // A failure carries the request id in its trailers, where a client reads it from the error.
+    expect(err?.metadata.get('x-request-id')).to.deep.equal(['req-nf']);
     expect(rpcLines()[0]).to.include({ level: 'info', grpcCode: 'NOT_FOUND' });
   });
 
@@ -75,6 +101,7 @@ describe('serveGrpc (a service’s gRPC API with the edge around each unary meth
     const { err } = await call(client, 'Fail', {}, withId('req-err'));
     expect(err?.code).to.equal(status.INTERNAL);
     expect(err?.details).to.equal('internal error');
+    expect(err?.metadata.get('x-request-id')).to.deep.equal(['req-err']);
     const errors = sink.lines.filter((l) => l.msg === 'unhandled error');
     expect(errors).to.have.length(1);
     expect(errors[0]).to.include({ requestId: 'req-err', rpc: 'test.v1.Echo/Fail' });
