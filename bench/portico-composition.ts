@@ -1,8 +1,10 @@
 /**
  * Portico composition: one BFF (createBff) with a declarative `compose:` route over four upstreams (10 ms each) and a
- * proxied route to one of them. At c=50 (wrk) the composed request against the single call; at c=1 (the load client)
- * the composed request against a client making the four calls one after another. Checks the composition goals:
- * composed p50 ≤ 1.3× the single call's at c=50, composed ≤ sequential at c=1. Writes docs/benchmarks/portico-composition.{md,svg,json}.
+ * proxied route to one of them. At c=50 (wrk) the composed request against the single call, and against the smallest
+ * undici composition (bench/servers/compose-undici.ts) as the same-run baseline of what four parallel calls cost on
+ * this machine; at c=1 (the load client) the composed request against a client making the four calls one after
+ * another. Checks the composition goals: composed p50 ≤ 1.3× the single call's at c=50, composed ≤ sequential at c=1.
+ * Writes docs/benchmarks/portico-composition.{md,svg,json}.
  */
 import { checkAnswers } from './lib/check';
 import { runClientRounds, startLoadClient, type ClientScenario, type LoadClient } from './lib/client-rounds';
@@ -40,6 +42,7 @@ ${PARTS.map((p, i) => `        - { key: ${p.key}, upstream: ${p.upstream}, path:
 
 const SINGLE = 'proxied route, one upstream call (c=50)';
 const COMPOSED = 'compose route, four parallel calls (c=50)';
+const MINIMAL = 'baseline: node:http + undici Pools, four parallel calls (c=50)';
 const COMPOSED_C1 = 'compose route, four parallel calls (c=1)';
 const SEQUENTIAL = 'client, four sequential calls (c=1)';
 
@@ -47,6 +50,13 @@ function verifyComposed(body: Buffer): string | undefined {
   const parsed = JSON.parse(body.toString()) as Record<string, { id?: string }>;
   const missing = PARTS.filter((part) => parsed[part.key]?.id !== 'ord-0001').map((p) => p.key);
   return missing.length ? `composed body lacks ${missing.join(', ')}` : undefined;
+}
+
+// compose-undici.ts names its parts after the upstreams and calls them in the same order.
+function verifyMinimal(body: Buffer): string | undefined {
+  const parsed = JSON.parse(body.toString()) as Record<string, { id?: string }>;
+  const missing = ['order', 'kitchen', 'delivery', 'bill'].filter((key) => parsed[key]?.id !== 'ord-0001');
+  return missing.length ? `baseline body lacks ${missing.join(', ')}` : undefined;
 }
 
 const by = (results: ScenarioResult[], name: string): ScenarioResult => results.find((r) => r.name === name)!;
@@ -99,17 +109,27 @@ async function main(): Promise<void> {
       timeoutMs: 60_000,
     });
     started.push(bff);
+    const minimal = await startProcess({
+      name: 'compose-undici (cpu1)',
+      cpu: 1,
+      command: nodeTs('bench/servers/compose-undici.ts'),
+      env: { UPSTREAM_URLS: origins.join(',') },
+    });
+    started.push(minimal);
     client = await startLoadClient(0);
     const base = `http://127.0.0.1:${Number(bff.info.port)}`;
     const composedUrl = `${base}/order-details/ord-0001`;
     const singleUrl = `${base}/orders/ord-0001`;
     await checkAnswers(COMPOSED, composedUrl, verifyComposed);
+    const minimalUrl = `http://127.0.0.1:${Number(minimal.info.port)}/parallel`;
+    await checkAnswers(MINIMAL, minimalUrl, verifyMinimal);
     await checkAnswers(SINGLE, singleUrl, (body) => (body.equals(UPSTREAM_BODY) ? undefined : `body differs (${body.length} bytes)`));
 
     const log = (line: string) => console.log(line);
     const loaded: Scenario[] = [
       { name: SINGLE, url: singleUrl, connections: CONNECTIONS, pid: bff.pid },
       { name: COMPOSED, url: composedUrl, connections: CONNECTIONS, pid: bff.pid },
+      { name: MINIMAL, url: minimalUrl, connections: CONNECTIONS, pid: minimal.pid },
     ];
     const atFifty = await runRounds(loaded, { ...settings, log });
     const sequentialSteps = PARTS.map((p, i) => ({ url: `${origins[i]!}${p.path.replace(':orderId', 'ord-0001')}` }));
@@ -121,6 +141,12 @@ async function main(): Promise<void> {
     const atOne = await runClientRounds(client, latency, { rounds: settings.rounds, warmup: true, log });
     const results = [...atFifty, ...atOne];
     const goals = compositionGoals(results);
+    const baseline = {
+      // Per composed request, Portico's route against code that does nothing but the four calls and the merge.
+      cpuRatio: medianRatio(by(results, COMPOSED), by(results, MINIMAL), (s) => s.cpuUsPerReq) ?? NaN,
+      // The goal's own ratio, for that baseline: what four parallel calls cost in latency on this machine in this run.
+      p50Ratio: medianRatio(by(results, MINIMAL), by(results, SINGLE), (s) => s.p50Ms) ?? NaN,
+    };
     const rows = results.map((r) => [
       r.name,
       fmt(r.median.reqPerSec),
@@ -150,20 +176,25 @@ async function main(): Promise<void> {
       '',
       ...goalLines(goals),
       '',
+      `Against the same-run baseline (bench/servers/compose-undici.ts: node:http, one undici Pool per upstream, \`Promise.all\` of four ` +
+        `\`request\`s, \`body.json()\`, \`JSON.stringify\` of the merge; no deadline, breaker, retry, partial answers or access line): ` +
+        `Portico's compose route spends **${fmt(baseline.cpuRatio, 2)}×** its CPU per composed request, and the baseline's own p50 is ` +
+        `**${fmt(baseline.p50Ratio, 2)}×** the single call's, the ratio the first goal asks of Portico.`,
+      '',
       `Ratios are medians of per-round ratios. CPU µs/req is the BFF's per request (a composed request is five HTTP exchanges: one in, four out). ` +
         `Highest steal seen in a run: ${fmt(steal, 1)}%; widest round-to-round spread of one c=50 scenario: req/s ${fmt(widestSpreadPercent(atFifty, (s) => s.reqPerSec))}%, ` +
         `p50 ${fmt(widestSpreadPercent(atFifty, (s) => s.p50Ms))}%, CPU µs/req ${fmt(widestSpreadPercent(atFifty, (s) => s.cpuUsPerReq))}%.`,
       '',
       `What bounds each c=50 row: the single call waits on the upstream's ${UPSTREAM_LATENCY_MS} ms (at most ${fmt((CONNECTIONS * 1000) / UPSTREAM_LATENCY_MS)} req/s at ` +
         `${CONNECTIONS} connections) with the BFF's core ${busyPercent(by(results, SINGLE))}% busy; the composed request keeps it ${busyPercent(by(results, COMPOSED))}% busy ` +
-        '(req/s × CPU µs/req). Once the core is saturated, p50 is connections ÷ req/s, so the p50 ratio measures the composed request\'s CPU cost more than its ' +
+        '(req/s × CPU µs/req), the baseline ' + busyPercent(by(results, MINIMAL)) + '%. Once the core is saturated, p50 is connections ÷ req/s, so the p50 ratio measures the composed request\'s CPU cost more than its ' +
         'parallelism, and it moves with how fast this shared machine runs during the run; the c=1 rows show the latency of the fan-out itself.',
       '',
       '![Portico composition](benchmarks/portico-composition.svg)',
       '',
     ].join('\n');
     const svg = resultsChartSvg('Portico composition', results);
-    publishSection('portico-composition', { markdown, svg, json: { machine, settings, command, goals, results } });
+    publishSection('portico-composition', { markdown, svg, json: { machine, settings, command, goals, baseline, results } });
   } finally {
     await client?.stop();
     await stopAll(started);
