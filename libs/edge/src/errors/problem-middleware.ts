@@ -104,11 +104,18 @@ export function problemMiddleware(deps: ProblemDeps = {}): Middleware<EdgeState>
   };
 }
 
-/** Logs a failure that becomes a 5xx: an unexpected error with its stack, a mapped fault (502/503/504…) as a warning. */
+// 503s that report this process's own state (a readiness probe while starting or draining, a live connection refused
+// while shutting down): Readiness and shutdown log each change once, and probes arrive every few seconds.
+const STATE_ANSWERS: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['NOT_READY', 'DRAINING']);
+
+/**
+ * Logs a failure that becomes a 5xx: an unexpected error with its stack, a mapped fault (502/503/504…) as a warning;
+ * answers about the process's own state are not failures (STATE_ANSWERS).
+ */
 export function logFailure(log: EdgeLogger | undefined, thrown: unknown, err: EdgeError, routeId: string | undefined, requestId: string | undefined): void {
   if (err.code === 'INTERNAL') {
     log?.error({ err: thrown, route: routeId, requestId }, 'unhandled error');
-  } else if (err.status >= 500) {
+  } else if (err.status >= 500 && !STATE_ANSWERS.has(err.code)) {
     log?.warn({ code: err.code, detail: err.detail, cause: describeCause(err.cause), route: routeId, requestId }, 'request failed');
   }
 }

@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { problemMiddleware } from '../../src/errors';
 import { healthRoutes, Readiness } from '../../src/health';
-import type { EdgeState } from '../../src/state';
+import type { EdgeLogger, EdgeState } from '../../src/state';
 
 describe('healthRoutes (/livez, /readyz)', () => {
   let server: Server;
@@ -14,6 +14,7 @@ describe('healthRoutes (/livez, /readyz)', () => {
   let terminalHits = 0;
   // What the middleware left on ctx once next() resolved, per request path.
   const afterNext: Array<{ path: string; status: number; body: unknown }> = [];
+  const warnings: string[] = [];
 
   before(async () => {
     const app = new Koa<EdgeState>();
@@ -21,7 +22,7 @@ describe('healthRoutes (/livez, /readyz)', () => {
       ctx.state.requestId = 'req-h';
       await next();
     });
-    app.use(problemMiddleware());
+    app.use(problemMiddleware({ logger: { warn: (obj: object, msg?: string) => warnings.push(msg ?? ''), error: () => undefined } as unknown as EdgeLogger }));
     app.use(async (ctx, next) => {
       await next();
       afterNext.push({ path: ctx.path, status: ctx.status, body: ctx.body });
@@ -40,6 +41,7 @@ describe('healthRoutes (/livez, /readyz)', () => {
     redisUp = true;
     terminalHits = 0;
     afterNext.length = 0;
+    warnings.length = 0;
     readiness = new Readiness({ checkTimeoutMs: 100 });
     readiness.register('config', () => true);
     readiness.register('redis', async () => redisUp);
@@ -97,6 +99,14 @@ describe('healthRoutes (/livez, /readyz)', () => {
     expect(body).to.include({ type: 'urn:portico:problem:draining', status: 503, title: 'Service shutting down' });
     expect(body.failing).to.deep.equal([]);
     expect(body.checks).to.deep.equal({ config: true, redis: true });
+  });
+
+  it('logs no failed request for a 503 while not ready or draining: probes repeat, the state changes are logged once', async () => {
+    redisUp = false;
+    expect((await fetch(`${base}/readyz`)).status).to.equal(503);
+    readiness.startDraining();
+    expect((await fetch(`${base}/readyz`)).status).to.equal(503);
+    expect(warnings).to.deep.equal([]);
   });
 
   it('HEAD answers the same statuses without a body', async () => {
