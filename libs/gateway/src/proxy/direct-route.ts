@@ -10,6 +10,9 @@
  * functions, gRPC/handler routes, requests a guard refuses or whose declared body is over the route's limit,
  * the probe and scrape paths, traced requests while telemetry runs (the server span is the Koa stack's), and every
  * request of a service that has CORS or mounted extension middleware (they run before routing).
+ *
+ * A step added to the edge app's chain needs its counterpart here, or must turn direct routes off: the direct-route
+ * tests list the chain's steps and fail when one appears that this file has not answered for.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';

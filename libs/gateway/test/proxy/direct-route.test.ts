@@ -241,6 +241,25 @@ describe('direct routes: the same answers, metrics and access line as the Koa ch
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('has a counterpart for every app-wide step of the Koa chain (a new step must get one, or turn direct routes off)', () => {
+    // What direct-route.ts does for each: serverSpan and tracing, nothing (a traced request goes to the app);
+    // requestContextMiddleware, requestIdOf + clientAddressFrom + logAccess; problemJson, logFailure + writeProblem;
+    // requestMetrics, the inflight gauge + recordRequest; health, RESERVED paths go to the app; requestGuard,
+    // checkRequest + the route's body limit; mountedExtensions, enabled() is false while anything is mounted (CORS
+    // too, mounted before it); router, the same compiled table.
+    expect(bffs.direct.bff.app.middleware.map((fn) => fn.name)).to.deep.equal([
+      'serverSpan',
+      'requestContextMiddleware',
+      'problemJson',
+      'requestMetrics',
+      'tracing',
+      'health',
+      'requestGuard',
+      'mountedExtensions',
+      'router',
+    ]);
+  });
+
   /** What a client can tell apart: status, the headers that describe the answer, and the body (request ids aside). */
   function shape(answer: Answer): Record<string, unknown> {
     const headers = ['content-type', 'content-length', 'transfer-encoding', 'x-from', 'server', 'retry-after'];
