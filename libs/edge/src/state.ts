@@ -71,3 +71,15 @@ export interface EdgeState {
 
 /** The Koa context type every Portico middleware receives. */
 export type EdgeContext = ParameterizedContext<EdgeState>;
+
+/**
+ * True for an answer that lacks some of its parts: ctx.state.partial (a composition set it), an upstream's
+ * X-Partial-Response, or a JSON body with a non-empty `_errors`. Such an answer is never stored or validated.
+ */
+export function isPartialAnswer(ctx: EdgeContext): boolean {
+  if (ctx.state.partial === true || ctx.response.get('X-Partial-Response')) return true;
+  const body: unknown = ctx.body;
+  if (body === null || typeof body !== 'object' || Buffer.isBuffer(body)) return false;
+  const errors = (body as { _errors?: unknown })._errors;
+  return Array.isArray(errors) && errors.length > 0;
+}

@@ -3,7 +3,7 @@
  * (EDGE-DEFAULTS "Caching": 200s only; never private, no-store, no-cache, Set-Cookie, Vary: *, errors or partial answers).
  * Reading the body is body-capture's job.
  */
-import type { EdgeContext } from '../state';
+import { isPartialAnswer, type EdgeContext } from '../state';
 import type { CachePolicy } from './policy';
 import type { StoredHeaders } from './store';
 
@@ -62,12 +62,6 @@ function seconds(value: string | undefined): number | undefined {
   return value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined;
 }
 
-function isPartial(body: unknown): boolean {
-  if (body === null || typeof body !== 'object' || Buffer.isBuffer(body)) return false;
-  const errors = (body as { _errors?: unknown })._errors;
-  return Array.isArray(errors) && errors.length > 0;
-}
-
 /**
  * How long the response on `ctx` may be stored (ms), or undefined when it must not be.
  * `unkeyed` lists the request headers removed before the upstream call: a Vary on them cannot split responses.
@@ -77,7 +71,7 @@ export function storableTtl(ctx: EdgeContext, policy: CachePolicy, unkeyed: read
   const header = (name: string) => responseHeader(ctx, name);
   const cc = parseCacheControl(header('cache-control'));
   if (cc.has('no-store') || cc.has('no-cache') || cc.has('private')) return undefined;
-  if (header('set-cookie') || header('x-partial-response') || ctx.state.partial === true || isPartial(ctx.body)) return undefined;
+  if (header('set-cookie') || isPartialAnswer(ctx)) return undefined;
   // An event stream never ends; buffering it would hold the client forever.
   if (/^text\/event-stream\b/i.test(header('content-type'))) return undefined;
   const encoding = header('content-encoding').toLowerCase();

@@ -11,6 +11,7 @@ import { Readable, pipeline } from 'node:stream';
 import { brotliCompress, brotliCompressSync, constants, createBrotliCompress, createGzip, gzip, gzipSync, type BrotliOptions, type ZlibOptions } from 'node:zlib';
 import compressible from 'compressible';
 import type { Middleware } from 'koa';
+import { wholeResponseBytes } from '../body/response-bytes';
 import type { EdgeState } from '../state';
 import { chooseEncoding } from './accept-encoding';
 import type { CompressPolicy } from './policy';
@@ -53,7 +54,7 @@ export function compressResponse(policy: CompressPolicy): Middleware<EdgeState> 
     const encoding = negotiate(acceptEncoding);
     if (!encoding) return;
     const stream = body instanceof Readable ? body : undefined;
-    const whole = stream ? undefined : wholeBody(body);
+    const whole = stream ? undefined : wholeResponseBytes(body);
     const bodiless = head && body === undefined;
     if (!whole && !stream && !bodiless) return;
     const length = whole ? whole.length : Number(ctx.response.get('Content-Length') || NaN);
@@ -101,15 +102,6 @@ const brotliFor = (length: number): BrotliOptions => ({
   params: { ...BROTLI.params, [constants.BROTLI_PARAM_SIZE_HINT]: length, [constants.BROTLI_PARAM_LGWIN]: windowBits(length, constants.BROTLI_MIN_WINDOW_BITS, constants.BROTLI_DEFAULT_WINDOW) },
 });
 const gzipFor = (length: number): ZlibOptions => ({ ...GZIP, windowBits: windowBits(length, 9, 15) });
-
-/** The bytes Koa would send for a body set as a Buffer, a string or JSON; undefined for anything else. */
-function wholeBody(body: unknown): Buffer | undefined {
-  if (Buffer.isBuffer(body)) return body;
-  if (typeof body === 'string') return Buffer.from(body);
-  // Koa serialises a plain object or array with JSON.stringify when it answers; the same bytes, compressed.
-  if (typeof body === 'object' && body !== null && (Array.isArray(body) || Object.getPrototypeOf(body) === Object.prototype)) return Buffer.from(JSON.stringify(body));
-  return undefined;
-}
 
 /** The encoding to answer with for this Accept-Encoding, or undefined for the body as it is. */
 function negotiate(acceptEncoding: string): Encoding | undefined {

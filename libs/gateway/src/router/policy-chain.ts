@@ -1,5 +1,5 @@
 /**
- * Builds a route's edge slices in the order docs/style.md fixes: authenticate → authorize → rateLimit → (compress) → cache, once per
+ * Builds a route's edge slices in the order docs/style.md fixes: authenticate → authorize → rateLimit → (compress → etag) → cache, once per
  * routing-map version from the route's validated policy. What each slice does is its @portico/edge module's business.
  */
 import type { Middleware } from 'koa';
@@ -7,6 +7,7 @@ import {
   authenticate,
   authorize,
   compressResponse,
+  conditionalGet,
   rateLimit,
   responseCache,
   type Authenticator,
@@ -36,6 +37,8 @@ export function policyChain(route: RouteDefinition, deps: PolicyChainDeps): Midd
   if (policy.rateLimit) chain.push(rateLimit(policy.rateLimit, { ...deps.rateLimit, routeId: route.id }));
   // Outside the cache, so entries are stored once, uncompressed, and each hit is encoded for its own client.
   if (policy.compress) chain.push(compressResponse(policy.compress));
+  // Inside compression, so a 304 costs no compressing; outside the cache, whose hits are revalidated too.
+  if (policy.etag) chain.push(conditionalGet());
   if (policy.cache) chain.push(responseCache(policy.cache, { ...deps.cache, routeId: route.id }));
   return chain;
 }

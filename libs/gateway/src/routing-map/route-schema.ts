@@ -3,7 +3,7 @@
  * slices come from @portico/edge (auth, rateLimit, cache). Environment substitution and cross-route checks are load-routing-map.ts's job.
  */
 import { z } from 'zod';
-import { authPolicyShape, cachePolicySchema, compressPolicySchema, durationSchema, rateLimitPolicySchema, sizeSchema } from '@portico/edge';
+import { authPolicyShape, cachePolicySchema, compressPolicySchema, durationSchema, etagPolicySchema, rateLimitPolicySchema, sizeSchema } from '@portico/edge';
 import { parsePattern, parameterNames, type PatternSegment } from './path-pattern';
 import { isReservedHeader } from '../proxy/hop-by-hop';
 import { composeSpecSchema, partParams } from '../compose/compose-schema';
@@ -93,6 +93,8 @@ export const routePolicySchema = z
     cache: cachePolicySchema.optional(),
     /** brotli/gzip of the answer for clients that accept it; off unless set (docs/edge-defaults.md). */
     compress: compressPolicySchema.optional(),
+    /** ETag on 200s to GET/HEAD and 304 for a client whose copy is current; off unless set (docs/edge-defaults.md). */
+    etag: etagPolicySchema,
     /** Route deadline shared by every try and branch (docs/edge-defaults.md: 5 s). */
     timeout: durationSchema.refine((ms) => ms > 0 && ms <= 600_000, 'expected a duration between 1ms and 10m').default(5_000),
     /** At most 2 (docs/edge-defaults.md); the default is 2 for GET/HEAD/OPTIONS and 0 otherwise. */

@@ -109,6 +109,24 @@ routes:
     expect(problems).to.include('routes.yaml › c › policy.compress.minBytes: expected a size like "1MiB", got "lots"');
   });
 
+  it('reads policy.etag as on or off, and names a bad value', () => {
+    const map = loadRoutingMap(
+      write(`
+routes:
+  - { id: on, method: GET, path: /a, upstream: "\${ORDER_SERVICE_URL}", policy: { etag: true } }
+  - { id: off, method: GET, path: /b, upstream: "\${ORDER_SERVICE_URL}", policy: { etag: false } }
+  - { id: unset, method: GET, path: /c, upstream: "\${ORDER_SERVICE_URL}" }
+`),
+      ENV,
+    );
+    expect(map.routes.map((r) => r.policy.etag)).to.deep.equal([true, false, undefined]);
+    const problems = problemsOf(`
+routes:
+  - { id: a, method: GET, path: /a, upstream: "\${ORDER_SERVICE_URL}", policy: { etag: weak } }
+`);
+    expect(problems).to.include('routes.yaml › a › policy.etag: expected true or false');
+  });
+
   it('refuses a duplicate id, the same method and path twice, and patterns differing only in parameter names', () => {
     const problems = problemsOf(`
 routes:
