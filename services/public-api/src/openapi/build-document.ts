@@ -64,17 +64,29 @@ function edgeFailures(route: RouteDefinition, limited: Record<string, boolean>):
   return out;
 }
 
+// The request header of a route with policy.etag.
+const IF_NONE_MATCH: JsonSchema = {
+  name: 'If-None-Match',
+  in: 'header',
+  required: false,
+  schema: { type: 'string' },
+  description: 'The ETag of the copy you hold (or a list of them): 304 without a body while it is current',
+};
+
 function operation(route: RouteDefinition, doc: OperationDoc | undefined): JsonSchema {
   const { policy } = route;
   const limited: Record<string, boolean> = policy.rateLimit ? { RateLimit: true, 'RateLimit-Policy': true } : {};
   const responses: Record<string, JsonSchema> = {};
   for (const [status, success] of Object.entries(doc?.success ?? { '200': { description: 'Success' } })) {
+    // policy.etag: every whole 200 carries an ETag (a partial one does not).
+    const validator: Record<string, boolean> = policy.etag && status === '200' ? { ETag: false } : {};
     responses[status] = {
       description: success.description,
-      headers: headerRefs({ ...limited, ...success.headers }),
+      headers: headerRefs({ ...limited, ...validator, ...success.headers }),
       ...(success.schema ? { content: { 'application/json': { schema: { $ref: `#/components/schemas/${success.schema}` } } } } : {}),
     };
   }
+  if (policy.etag) responses['304'] ??= { description: 'Unchanged since the ETag sent in If-None-Match; no body', headers: headerRefs({ ...limited, ETag: true }) };
   for (const [status, description] of Object.entries(doc?.failures ?? {})) {
     // A 413 is refused by its Content-Length before credentials or quotas are looked at.
     responses[status] = problem(description, status === '413' ? {} : limited);
@@ -96,7 +108,7 @@ function operation(route: RouteDefinition, doc: OperationDoc | undefined): JsonS
     description,
     tags: doc?.tags ?? [],
     security: policy.auth === 'none' ? [] : SCOPED(policy.scopes),
-    parameters: [...pathParameters, ...(doc?.parameters ?? [])],
+    parameters: [...pathParameters, ...(doc?.parameters ?? []), ...(policy.etag ? [IF_NONE_MATCH] : [])],
     ...(policy.body
       ? { requestBody: { required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${requestSchemaName(route)}` } } } } }
       : {}),
@@ -130,7 +142,10 @@ const headerComponents: Record<string, JsonSchema> = {
     description: 'RFC 6750 challenge, e.g. `Bearer realm="portico", error="invalid_token"`',
     schema: { type: 'string', pattern: '^Bearer ' },
   },
-  ETag: { description: 'Strong validator of this representation; send it back in If-None-Match', schema: { type: 'string', pattern: '^"[^"]+"$' } },
+  ETag: {
+    description: 'Validator of this answer, weak: the same JSON has the same one whatever its Content-Encoding; send it back in If-None-Match',
+    schema: { type: 'string', pattern: '^(W/)?"[^"]+"$' },
+  },
   'Cache-Control': { description: 'Private to the key owner; revalidate before reuse', schema: { type: 'string' } },
   Location: { description: 'The new resource', schema: { type: 'string', format: 'uri-reference' } },
 };

@@ -99,11 +99,8 @@ export const operationDocs: Readonly<Record<string, OperationDoc>> = Object.free
       `every ${RECOMMENDED_POLL_SECONDS} s (never more often than every 5 s) with \`If-None-Match\` set to the last \`ETag\`: ` +
       'an unchanged order answers 304 without a body. Every poll counts against the quota. Partial answers carry no ETag.',
     tags: ['orders'],
-    parameters: [{ name: 'If-None-Match', in: 'header', required: false, schema: { type: 'string' }, description: 'The ETag of the copy you hold' }],
-    success: {
-      '200': { description: 'The order in full detail', schema: 'OrderDetails', headers: { ETag: false, 'Cache-Control': true } },
-      '304': { description: 'Unchanged since the ETag sent in If-None-Match', headers: { ETag: true } },
-    },
+    // If-None-Match, the ETag and the 304 come from the route's etag policy (build-document.ts).
+    success: { '200': { description: 'The order in full detail', schema: 'OrderDetails', headers: { 'Cache-Control': true } } },
     failures: { '404': 'No such order, or it belongs to another consumer' },
   },
   'cancel-order': {
