@@ -1,8 +1,9 @@
 import { expect } from 'chai';
-import { request, type IncomingHttpHeaders } from 'node:http';
-import { brotliDecompressSync, createGunzip, gunzipSync, gzipSync } from 'node:zlib';
+import { request } from 'node:http';
+import { createGunzip, gzipSync } from 'node:zlib';
 import { startBff, type StartedBff } from '@portico/testing';
 import { startUpstream, type TestUpstream } from '../proxy/proxy-harness';
+import { LIST_JSON, wireRequest } from './wire';
 
 const ROUTES = `
 routes:
@@ -86,40 +87,8 @@ routes:
     policy: { auth: none, compress: true }
 `;
 
-// ~6 KB of JSON that compresses well, as list answers do.
-const BIG = JSON.stringify({ items: Array.from({ length: 60 }, (_, i) => ({ id: `r-${i}`, name: `Restaurant number ${i}`, cuisine: 'indian', open: true })) });
-
-interface Raw {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: Buffer;
-  /** The body as the client reads it after undoing Content-Encoding. */
-  decoded(): string;
-}
-
-// node:http, not fetch: fetch undoes Content-Encoding itself, and these tests check the bytes on the wire.
-function get(base: string, path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Raw> {
-  const url = new URL(path, base);
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method, headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('error', reject);
-      res.on('end', () => {
-        const body = Buffer.concat(chunks);
-        const encoding = res.headers['content-encoding'];
-        resolve({
-          status: res.statusCode ?? 0,
-          headers: res.headers,
-          body,
-          decoded: () => (encoding === 'br' ? brotliDecompressSync(body) : encoding === 'gzip' ? gunzipSync(body) : body).toString('utf8'),
-        });
-      });
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const BIG = LIST_JSON;
+const get = wireRequest;
 
 describe('policy.compress: brotli/gzip of a route’s answer', function () {
   this.timeout(20_000);

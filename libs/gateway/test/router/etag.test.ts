@@ -1,8 +1,7 @@
 import { expect } from 'chai';
-import { request, type IncomingHttpHeaders } from 'node:http';
-import { brotliDecompressSync } from 'node:zlib';
 import { startBff, type StartedBff } from '@portico/testing';
 import { startUpstream, type TestUpstream } from '../proxy/proxy-harness';
+import { LIST_JSON, wireRequest } from './wire';
 
 const ROUTES = `
 routes:
@@ -84,29 +83,10 @@ routes:
     policy: { auth: none }
 `;
 
-// ~6 KB of JSON, as list answers are: over the compression threshold.
-const WHOLE = JSON.stringify({ items: Array.from({ length: 60 }, (_, i) => ({ id: `r-${i}`, name: `Restaurant number ${i}`, cuisine: 'indian', open: true })) });
+// List-sized: over the compression threshold.
+const WHOLE = LIST_JSON;
 const OTHER = JSON.stringify({ items: [{ id: 'r-1', name: 'Another' }] });
-
-interface Raw {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: Buffer;
-}
-
-// node:http, not fetch: these tests check the bytes and headers on the wire.
-function get(base: string, path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Raw> {
-  return new Promise((resolve, reject) => {
-    const req = request(new URL(path, base), { method, headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('error', reject);
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const get = wireRequest;
 
 describe('policy.etag: validators and 304 Not Modified', function () {
   this.timeout(20_000);
@@ -229,7 +209,7 @@ describe('policy.etag: validators and 304 Not Modified', function () {
     const plain = await get(base, '/compressed');
     const br = await get(base, '/compressed', { 'accept-encoding': 'br' });
     expect(br.headers['content-encoding']).to.equal('br');
-    expect(brotliDecompressSync(br.body).toString()).to.equal(WHOLE);
+    expect(br.decoded()).to.equal(WHOLE);
     expect(br.headers.etag).to.equal(plain.headers.etag);
     const revalidated = await get(base, '/compressed', { 'accept-encoding': 'br', 'if-none-match': br.headers.etag! });
     expect(revalidated.status).to.equal(304);
