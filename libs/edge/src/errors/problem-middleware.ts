@@ -63,9 +63,11 @@ export function toEdgeError(err: unknown): EdgeError {
 
 /** Builds the problem body for an error, without touching a response. */
 export function problemBody(err: EdgeError, requestId?: string, instance?: string): ProblemBody {
-  const body: ProblemBody = { ...err.extensions, type: problemType(err.code), title: catalogue[err.code].title, status: err.status };
+  // RFC 9457's members first, as a reader of the JSON expects them; an extension never replaces one of them.
+  const body: ProblemBody = { type: problemType(err.code), title: catalogue[err.code].title, status: err.status };
   if (err.detail !== undefined) body.detail = err.detail;
   if (instance !== undefined) body.instance = instance;
+  for (const [name, value] of Object.entries(err.extensions ?? {})) if (!(name in body)) body[name] = value;
   if (requestId !== undefined) body.requestId = requestId;
   return body;
 }

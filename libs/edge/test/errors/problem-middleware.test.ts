@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import Koa from 'koa';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { EdgeError, problemMiddleware } from '../../src/errors';
+import { EdgeError, problemBody, problemMiddleware } from '../../src/errors';
 import type { EdgeState } from '../../src/state';
 
 describe('problemMiddleware', () => {
@@ -87,5 +87,12 @@ describe('problemMiddleware', () => {
     const ok = await fetch(`${base}/ok`);
     expect(ok.status).to.equal(200);
     expect(await ok.json()).to.deep.equal({ ok: true });
+  });
+
+  it('puts the RFC 9457 members first, then extensions, then the request id; an extension replaces none of them', () => {
+    const err = new EdgeError('VALIDATION_FAILED', { detail: 'lineItems: too many', extensions: { errors: [{ field: 'lineItems' }], status: 200, title: 'ok' } });
+    const body = problemBody(err, 'req-1');
+    expect(Object.keys(body)).to.deep.equal(['type', 'title', 'status', 'detail', 'errors', 'requestId']);
+    expect(body).to.include({ status: 422, title: 'Request body failed validation', requestId: 'req-1' });
   });
 });
