@@ -13,9 +13,9 @@ export interface CorsOptions {
   origins: readonly string[];
   /** Methods a preflight may allow (default GET, HEAD, POST, PUT, PATCH, DELETE). */
   methods?: readonly string[];
-  /** Request headers a preflight may allow (default Authorization, Content-Type, X-Request-Id). */
+  /** Request headers a preflight may allow (default Authorization, Content-Type, X-Request-Id, If-None-Match). */
   headers?: readonly string[];
-  /** Response headers the browser app may read beyond the CORS-safelisted ones (default: rate-limit headers, X-Request-Id, Location). */
+  /** Response headers the browser app may read beyond the CORS-safelisted ones (default: rate-limit headers, X-Request-Id, Location, ETag). */
   exposeHeaders?: readonly string[];
   /** How long a browser may cache a preflight answer, seconds (default 600; browsers cap it at 2 h or 24 h). */
   maxAgeSeconds?: number;
@@ -26,9 +26,10 @@ export interface CorsOptions {
 /** Defaults of CorsOptions, for documentation and tests. */
 export const CORS_DEFAULTS = Object.freeze({
   methods: Object.freeze(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']),
-  headers: Object.freeze(['Authorization', 'Content-Type', 'X-Request-Id']),
+  // If-None-Match and ETag: an app polling with fetch() revalidates its copy itself (routes with policy.etag).
+  headers: Object.freeze(['Authorization', 'Content-Type', 'X-Request-Id', 'If-None-Match']),
   // draft-ietf-httpapi-ratelimit-headers and RFC 9110 §10.2.3: what a browser app needs to back off politely.
-  exposeHeaders: Object.freeze(['RateLimit', 'RateLimit-Policy', 'Retry-After', 'X-Request-Id', 'Location']),
+  exposeHeaders: Object.freeze(['RateLimit', 'RateLimit-Policy', 'Retry-After', 'X-Request-Id', 'Location', 'ETag']),
   maxAgeSeconds: 600,
   credentials: false,
 });

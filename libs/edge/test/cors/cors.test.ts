@@ -50,7 +50,7 @@ describe('cors', () => {
       expect(res.status).to.equal(204);
       expect(res.headers.get('access-control-allow-origin')).to.equal(APP);
       expect(res.headers.get('access-control-allow-methods')).to.equal(CORS_DEFAULTS.methods.join(', '));
-      expect(res.headers.get('access-control-allow-headers')).to.equal('Authorization, Content-Type, X-Request-Id');
+      expect(res.headers.get('access-control-allow-headers')).to.equal('Authorization, Content-Type, X-Request-Id, If-None-Match');
       expect(res.headers.get('access-control-max-age')).to.equal('300');
       expect(res.headers.get('access-control-allow-credentials')).to.equal(null);
       expect(res.headers.get('vary')).to.equal('Origin');
