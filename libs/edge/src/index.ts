@@ -24,7 +24,7 @@ export { cachePolicySchema, DEFAULT_MAX_BODY_SIZE, MemoryCacheStore, RedisCacheS
 export type { CachePolicy, CacheEntry, CacheStore, StoredHeaders, CacheKeyInput, ResponseCacheDeps } from './cache';
 export type { MemoryCacheStoreOptions, RedisCacheStoreDeps } from './cache';
 export { compressPolicySchema, compressResponse, DEFAULT_MIN_COMPRESS_BYTES, type CompressPolicy } from './compress';
-export { conditionalGet, etagPolicySchema } from './conditional';
+export { assignEtag, conditionalGet, etagPolicySchema } from './conditional';
 // cache/ exports (cache owner: keep this marker line)
 export { Readiness, redisCheck, healthRoutes, LIVENESS_PATH, READINESS_PATH } from './health';
 export type { ReadinessCheck, ReadinessOptions, ReadinessReport, HealthDeps } from './health';

@@ -1,3 +1,3 @@
 /** Conditional GET: per-route ETags and 304 Not Modified for clients whose copy is current. */
 export { etagPolicySchema } from './policy';
-export { conditionalGet } from './conditional-get';
+export { assignEtag, conditionalGet } from './conditional-get';

@@ -1,11 +1,12 @@
 /**
- * Builds a route's edge slices in the order docs/style.md fixes: authenticate → authorize → rateLimit → (compress → etag) → cache, once per
+ * Builds a route's edge slices in the order docs/style.md fixes: authenticate → authorize → rateLimit → (compress → etag) → cache (→ etag), once per
  * routing-map version from the route's validated policy. What each slice does is its @portico/edge module's business.
  */
 import type { Middleware } from 'koa';
 import {
   authenticate,
   authorize,
+  assignEtag,
   compressResponse,
   conditionalGet,
   rateLimit,
@@ -40,5 +41,7 @@ export function policyChain(route: RouteDefinition, deps: PolicyChainDeps): Midd
   // Inside compression, so a 304 costs no compressing; outside the cache, whose hits are revalidated too.
   if (policy.etag) chain.push(conditionalGet());
   if (policy.cache) chain.push(responseCache(policy.cache, { ...deps.cache, routeId: route.id }));
+  // Below the cache as well: the ETag is stored with the entry, so a hit is not hashed again.
+  if (policy.etag && policy.cache) chain.push(assignEtag());
   return chain;
 }
