@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ALL_SUITES="proxy-baselines composition-clients portico-composition compression jwt-verify telemetry-overhead edge-stack ws-fanout grpc-vs-rest bff-order-details bff-startup"
+ALL_SUITES="proxy-baselines composition-clients portico-composition compression conditional-get jwt-verify telemetry-overhead edge-stack ws-fanout grpc-vs-rest bff-order-details bff-startup"
 SUITES=${BENCH_SUITES:-$ALL_SUITES}
 SUITE_TIMEOUT=${BENCH_SUITE_TIMEOUT:-900}
 export BENCH_DURATION=${BENCH_DURATION:-8} BENCH_ROUNDS=${BENCH_ROUNDS:-3} BENCH_WARMUP=${BENCH_WARMUP:-5}
