@@ -7,7 +7,7 @@
 import { request } from 'undici';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { upstreamBody } from './lib/upstream';
-import { nodeTs, startProcess, stopAll, runMain, type BenchProcess } from './lib/processes';
+import { startBffOverUpstream, stopAll, runMain, type BenchProcess } from './lib/processes';
 import { benchSettings, fmt, machineInfo, markdownTable, resultsChartSvg, publishSection } from './lib/report';
 import { medianRatio, runRounds, widestSpreadPercent, type Scenario } from './lib/rounds';
 import { wrkArgs } from './lib/wrk';
@@ -43,17 +43,7 @@ async function main(): Promise<void> {
   const settings = benchSettings();
   const started: BenchProcess[] = [];
   try {
-    const upstream = await startProcess({ name: 'upstream (cpu0)', cpu: 0, command: nodeTs('bench/lib/upstream.ts'), env: { UPSTREAM_ITEMS: String(ITEMS) } });
-    started.push(upstream);
-    const bff = await startProcess({
-      name: 'portico-bff (cpu1)',
-      cpu: 1,
-      command: nodeTs('bench/servers/portico-bff.ts'),
-      env: { UPSTREAM_URL: `http://127.0.0.1:${(upstream.info.ports as number[])[0]}`, BENCH_ROUTES: ROUTES },
-      timeoutMs: 60_000,
-    });
-    started.push(bff);
-    const base = `http://127.0.0.1:${Number(bff.info.port)}`;
+    const { bff, base } = await startBffOverUpstream(ROUTES, ITEMS, started);
     const scenarios: Array<Scenario & { encoding?: string; expected?: string }> = [
       { name: DIRECT, url: `${base}/direct/1`, connections: CONNECTIONS, pid: bff.pid, headers: { 'accept-encoding': 'gzip, br' } },
       { name: BASELINE, url: `${base}/chain/1`, connections: CONNECTIONS, pid: bff.pid, headers: { 'accept-encoding': 'gzip, br' } },

@@ -123,6 +123,25 @@ export function nodeTs(file: string): string[] {
   return [process.execPath, '--import', 'tsx', file];
 }
 
+/**
+ * The single-route suites' setup: one upstream (bench/lib/upstream.ts) answering an order with `items` line items on
+ * cpu0, and one Portico BFF (bench/servers/portico-bff.ts) serving `routes` with UPSTREAM_URL pointing at it, alone on
+ * cpu1. Both are added to `started` as they come up, so stopAll stops whatever did start.
+ */
+export async function startBffOverUpstream(routes: string, items: number, started: BenchProcess[]): Promise<{ bff: BenchProcess; base: string }> {
+  const upstream = await startProcess({ name: 'upstream (cpu0)', cpu: 0, command: nodeTs('bench/lib/upstream.ts'), env: { UPSTREAM_ITEMS: String(items) } });
+  started.push(upstream);
+  const bff = await startProcess({
+    name: 'portico-bff (cpu1)',
+    cpu: 1,
+    command: nodeTs('bench/servers/portico-bff.ts'),
+    env: { UPSTREAM_URL: `http://127.0.0.1:${(upstream.info.ports as number[])[0]}`, BENCH_ROUTES: routes },
+    timeoutMs: 60_000,
+  });
+  started.push(bff);
+  return { bff, base: `http://127.0.0.1:${Number(bff.info.port)}` };
+}
+
 /** Stops benchmark processes, the last started first. */
 export async function stopAll(processes: BenchProcess[]): Promise<void> {
   for (const p of [...processes].reverse()) await p.stop();
