@@ -115,11 +115,11 @@ export class RedisRateLimitStore implements RateLimitStore {
       const pending = this.deadlines.add(() => reject(new RateLimitStoreError('timeout', `redis gave no rate-limit decision within ${this.timeoutMs} ms`)));
       work.then(
         (value) => {
-          pending.done = true;
+          settle(pending);
           resolve(value);
         },
         (err: unknown) => {
-          pending.done = true;
+          settle(pending);
           const message = String((err as Error)?.message ?? err);
           const reason = /timed out/i.test(message) ? 'timeout' : 'unavailable';
           reject(new RateLimitStoreError(reason, `redis rate-limit decision failed: ${message}`, err));
@@ -140,6 +140,18 @@ interface QueuedDecision {
 function isNoScript(err: unknown): boolean {
   return String((err as Error)?.message).startsWith('NOSCRIPT');
 }
+
+/**
+ * Marks a decision finished and lets go of its `expire` closure (and through it the decision's promise): the entry
+ * itself stays queued until the sweep reaches it, a whole timeout later, long enough to reach V8's old generation;
+ * only this small record should get there, not everything the request held.
+ */
+function settle(pending: PendingDecision): void {
+  pending.done = true;
+  pending.expire = NOOP;
+}
+
+const NOOP = (): void => undefined;
 
 /** A decision waiting for Redis: expired by DeadlineQueue unless `done` is set first. */
 interface PendingDecision {

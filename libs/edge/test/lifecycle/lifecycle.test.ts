@@ -36,6 +36,27 @@ function request(port: number, path: string, agent: http.Agent | false = false):
   });
 }
 
+/**
+ * One request on a raw keep-alive socket (HTTP/1.1, no client library between the test and the server), answered with
+ * the response's status and Connection header once its whole body has arrived. The socket is left open.
+ */
+function rawRequest(port: number, path: string): Promise<Pick<Answer, 'status' | 'connection'>> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let received = '';
+    socket.on('error', reject);
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString('latin1');
+      const end = received.indexOf('\r\n\r\n');
+      const length = /\r\ncontent-length: *(\d+)/i.exec(received);
+      if (end === -1 || !length || received.length < end + 4 + Number(length[1])) return;
+      resolve({ status: Number(received.slice(9, 12)), connection: /\r\nconnection: *([^\r]*)/i.exec(received)?.[1]?.toLowerCase() });
+      socket.destroy();
+    });
+    socket.write(`GET ${path} HTTP/1.1\r\nHost: portico.test\r\n\r\n`);
+  });
+}
+
 async function until(check: () => boolean, ms = 2000): Promise<void> {
   const end = Date.now() + ms;
   while (!check()) {
@@ -169,6 +190,23 @@ describe('Lifecycle (real server on 127.0.0.1)', () => {
     expect(received).to.match(/^HTTP\/1\.1 200/);
     expect(received.toLowerCase()).to.include('connection: close');
     expect(received).to.include('"path":"/slow"');
+  });
+
+  it('counts requests that finish out of order, and still finds every one left in flight at shutdown', async () => {
+    await start(0, 2000);
+    // Slots freed in a different order than taken, then taken again by later requests.
+    const warm = await Promise.all([40, 10, 30, 20].map((ms) => rawRequest(port, `/warm?ms=${ms}`)));
+    warm.push(...(await Promise.all([5, 25, 15].map((ms) => rawRequest(port, `/warm?ms=${ms}`)))));
+    expect(warm.map((a) => a.connection)).to.deep.equal(Array(7).fill('keep-alive'));
+    expect(lifecycle.inFlightCount).to.equal(0);
+    const slow = [300, 250, 200].map((ms) => rawRequest(port, `/slow?ms=${ms}`));
+    const quick = rawRequest(port, '/quick?ms=20');
+    await until(() => lifecycle.inFlightCount === 4);
+    await quick;
+    expect(lifecycle.inFlightCount).to.equal(3);
+    expect(await lifecycle.shutdown('test')).to.equal(0);
+    expect(await Promise.all(slow)).to.deep.equal(Array(3).fill({ status: 200, connection: 'close' }));
+    expect(lifecycle.inFlightCount).to.equal(0);
   });
 
   it('closes a keep-alive socket whose headers left before shutdown once its response ends', async () => {
