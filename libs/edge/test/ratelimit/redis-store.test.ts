@@ -9,6 +9,13 @@ import { rateLimitStoreContract } from './store-suite';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const failureOf = (work: Promise<unknown>) => work.then(() => undefined, (err: unknown) => err);
 
+/** How many times the Redis server has read from a client socket (INFO stats). */
+async function readsProcessed(redis: Redis): Promise<number> {
+  const match = /total_reads_processed:(\d+)/.exec(await redis.info('stats'));
+  if (!match) throw new Error('INFO stats has no total_reads_processed');
+  return Number(match[1]);
+}
+
 describe('RedisRateLimitStore', () => {
   describe('against the shared Redis', () => {
     const prefix = `${testPrefix()}rl:`;
@@ -81,7 +88,13 @@ describe('RedisRateLimitStore', () => {
       expect(await admin.script('EXISTS', RedisRateLimitStore.scriptSha)).to.deep.equal([1]);
     });
 
-    it('counts every one of many concurrent decisions (one pipeline), re-sending the script after SCRIPT FLUSH', async () => {
+    it('sends the decisions of one event-loop turn in one write, and counts every one, re-sending the script after SCRIPT FLUSH', async () => {
+      await store.decide('script-loaded', 5, 60_000);
+      const readsBefore = await readsProcessed(admin);
+      const batched = await Promise.all(Array.from({ length: 20 }, (_, i) => store.decide(`batched-${i}`, 5, 60_000)));
+      expect(batched.map((d) => d.remaining)).to.deep.equal(Array(20).fill(4));
+      // What the server read from its clients meanwhile: the batch, and the admin's INFO; one write per decision is 21.
+      expect((await readsProcessed(admin)) - readsBefore).to.be.at.most(3);
       await admin.script('FLUSH');
       const decisions = await Promise.all(Array.from({ length: 20 }, () => store.decide('pipelined', 15, 60_000)));
       expect(decisions.filter((d) => d.allowed)).to.have.length(15);
