@@ -8,7 +8,7 @@ import { checkAnswers } from './lib/check';
 import { startNginx } from './lib/nginx';
 import { nodeTs, startProcess, stopAll, runMain, type BenchProcess } from './lib/processes';
 import { benchSettings, fmt, machineInfo, markdownTable, resultsChartSvg, publishSection } from './lib/report';
-import { goalLines, type Goal } from './lib/goals';
+import { fmtAgainst, goalLines, type Goal } from './lib/goals';
 import { medianRatio, runRounds, widestSpreadPercent, type Scenario, type ScenarioResult } from './lib/rounds';
 import { wrkArgs } from './lib/wrk';
 import { freePort } from '../libs/testing/src/ports';
@@ -106,17 +106,17 @@ function porticoGoals(results: ScenarioResult[]): Goal[] {
   return [
     {
       goal: "Portico proxied route: ≥ 40% of nginx's req/s at c=50",
-      measured: `${fmt(rate * 100)}% (${fmt(portico.median.reqPerSec)} vs ${fmt(nginx.median.reqPerSec)} req/s)`,
+      measured: `${fmtAgainst(rate * 100, 40, 0)}% (${fmt(portico.median.reqPerSec)} vs ${fmt(nginx.median.reqPerSec)} req/s)`,
       pass: rate >= 0.4,
     },
     {
       goal: "Portico proxied route: ≤ 4× nginx's CPU per request",
-      measured: `${fmt(cpu, 2)}× (${fmt(portico.median.cpuUsPerReq, 1)} vs ${fmt(nginx.median.cpuUsPerReq, 1)} µs/req)`,
+      measured: `${fmtAgainst(cpu, 4, 2)}× (${fmt(portico.median.cpuUsPerReq, 1)} vs ${fmt(nginx.median.cpuUsPerReq, 1)} µs/req)`,
       pass: cpu <= 4,
     },
     {
       goal: "Portico proxied route: p99 ≤ 2× nginx's p99 at c=50",
-      measured: `${fmt(p99, 2)}× (${fmt(portico.median.p99Ms, 2)} vs ${fmt(nginx.median.p99Ms, 2)} ms)`,
+      measured: `${fmtAgainst(p99, 2, 2)}× (${fmt(portico.median.p99Ms, 2)} vs ${fmt(nginx.median.p99Ms, 2)} ms)`,
       pass: p99 <= 2,
     },
   ];

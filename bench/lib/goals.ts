@@ -22,6 +22,14 @@ export interface SuiteGoal extends Goal {
   suite: string;
 }
 
+/**
+ * `value` with `decimals` digits, or one more when it would print as `limit` itself, so a verdict never sits next to
+ * a figure that reads as the limit (0.398 against 0.4 is 39.8%, not 40%).
+ */
+export function fmtAgainst(value: number, limit: number, decimals: number): string {
+  return fmt(value, fmt(value, decimals) === fmt(limit, decimals) && value !== limit ? decimals + 1 : decimals);
+}
+
 /** Formats PASS/FAIL. */
 export const verdict = (pass: boolean): string => (pass ? 'PASS' : 'FAIL');
 
