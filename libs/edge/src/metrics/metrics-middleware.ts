@@ -66,8 +66,8 @@ export function recordRequest(metrics: EdgeMetrics, facts: RequestFacts, seconds
   const route = facts.route ?? (FIXED_PATHS.has(facts.path) ? facts.path : 'unmatched');
   const method = METHODS.has(facts.method) ? facts.method : 'OTHER';
   const { status, failureCode, rateLimit, cache, compression } = facts;
-  metrics.httpRequests.inc({ route, method, status: String(status) });
-  metrics.httpDuration.observe({ route, method, status_class: `${Math.floor(status / 100)}xx` }, seconds);
+  metrics.httpRequests.inc({ route, method, status: statusText(status) });
+  metrics.httpDuration.observe({ route, method, status_class: statusClass(status) }, seconds);
 
   if (failureCode === 'RATE_LIMIT_UNAVAILABLE') metrics.rateLimitDecisions.inc({ route, outcome: 'store_failure' });
   else if (rateLimit) metrics.rateLimitDecisions.inc({ route, outcome: rateLimitOutcome(rateLimit) });
@@ -80,6 +80,18 @@ export function recordRequest(metrics: EdgeMetrics, facts: RequestFacts, seconds
       metrics.compressionBytes.inc({ route, stage: 'out' }, compression.bytesOut);
     }
   }
+}
+
+// Label text of each status and status class, made once rather than per request.
+const STATUS_TEXT = Array.from({ length: 600 }, (_, status) => String(status));
+const STATUS_CLASS = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
+
+function statusText(status: number): string {
+  return STATUS_TEXT[status] ?? String(status);
+}
+
+function statusClass(status: number): string {
+  return STATUS_CLASS[Math.floor(status / 100)] ?? `${Math.floor(status / 100)}xx`;
 }
 
 // A decision made by the per-process fallback while the store is down counts as store_failure whatever it decided.

@@ -1,8 +1,10 @@
 /**
  * The service's Prometheus metrics on one prom-client registry: HTTP requests by route template, upstream calls,
- * rate-limit decisions, cache lookups, compression, routing-map version and process metrics. Recording requests is metrics-middleware's job.
+ * rate-limit decisions, cache lookups, compression, routing-map version and process metrics. Recording requests is metrics-middleware's job;
+ * the per-request series are labelled-metrics.ts's.
  */
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { LabelledCounter, LabelledHistogram } from './labelled-metrics';
 
 /** What createMetrics needs. */
 export interface MetricsOptions {
@@ -32,13 +34,13 @@ export class EdgeMetrics {
   /** The registry /metrics serves. */
   readonly registry: Registry;
   /** Requests answered, by route template, method and status. */
-  readonly httpRequests: Counter<'route' | 'method' | 'status'>;
+  readonly httpRequests: LabelledCounter<'route' | 'method' | 'status'>;
   /** Time until the response headers and body were handed to Koa, by route template, method and status class. */
-  readonly httpDuration: Histogram<'route' | 'method' | 'status_class'>;
+  readonly httpDuration: LabelledHistogram<'route' | 'method' | 'status_class'>;
   /** Requests being processed right now. */
   readonly inflight: Gauge;
   /** Upstream call duration (its _count is the call count), by upstream, operation and outcome. */
-  readonly upstreamCalls: Histogram<'upstream' | 'operation' | 'outcome'>;
+  readonly upstreamCalls: LabelledHistogram<'upstream' | 'operation' | 'outcome'>;
   /** Rate-limit decisions by route template and outcome (allowed, limited, store_failure). */
   readonly rateLimitDecisions: Counter<'route' | 'outcome'>;
   /** Response-cache lookups by route template and result (hit, miss, bypass). */
@@ -54,8 +56,8 @@ export class EdgeMetrics {
     const registers = [(this.registry = options.registry ?? new Registry())];
     this.registry.setDefaultLabels({ service: options.serviceName });
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
-    this.httpRequests = new Counter({ name: 'http_requests_total', help: 'HTTP requests answered, by route template, method and status', labelNames: ['route', 'method', 'status'], registers });
-    this.httpDuration = new Histogram({
+    this.httpRequests = new LabelledCounter({ name: 'http_requests_total', help: 'HTTP requests answered, by route template, method and status', labelNames: ['route', 'method', 'status'], registers });
+    this.httpDuration = new LabelledHistogram({
       name: 'http_request_duration_seconds',
       help: 'HTTP request duration until the response is handed to Koa, by route template, method and status class',
       labelNames: ['route', 'method', 'status_class'],
@@ -63,7 +65,7 @@ export class EdgeMetrics {
       registers,
     });
     this.inflight = new Gauge({ name: 'http_requests_in_flight', help: 'HTTP requests being processed', registers });
-    this.upstreamCalls = new Histogram({
+    this.upstreamCalls = new LabelledHistogram({
       name: 'portico_upstream_call_duration_seconds',
       help: 'Upstream call duration by upstream, operation and outcome',
       labelNames: ['upstream', 'operation', 'outcome'],
