@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { Writable } from 'node:stream';
 import type { Cluster, Redis } from 'ioredis';
-import { isTracedRequest } from '../telemetry';
+import { runInTraceContext, tracedContext, type TraceContext } from '../telemetry';
 import { SLIDING_WINDOW_LUA } from './sliding-window';
 import { checkDecideArguments, RateLimitStoreError, type RateLimitDecision, type RateLimitStore } from './store';
 
@@ -66,11 +66,14 @@ export class RedisRateLimitStore implements RateLimitStore {
   // write instead of one per decision, which was ~17% of the edge stack's CPU (bench/edge-stack.ts). Not ioredis's
   // enableAutoPipelining: it holds commands back while a pipeline is in flight, without their command timeout running,
   // so cache and API-key reads on the shared client could wait two timeouts. A Cluster spreads keys over slots, which
-  // one connection cannot serve; a traced request keeps its Redis span in its own trace.
+  // one connection cannot serve. A traced request's decision joins the batch too and is sent in its own trace context,
+  // so its Redis span stays in its trace (sent alone, each traced decision was a socket write of its own: the largest
+  // cost of tracing on the edge stack, bench/edge-stack.ts).
   private run(redisKey: string, args: number[]): Promise<unknown> {
-    if (this.client.isCluster || isTracedRequest()) return this.runOne(redisKey, args);
+    if (this.client.isCluster) return this.runOne(redisKey, args);
+    const traced = tracedContext();
     return new Promise((resolve, reject) => {
-      if (this.batch.push({ redisKey, args, resolve, reject }) === 1) setImmediate(this.flush);
+      if (this.batch.push({ redisKey, args, traced, resolve, reject }) === 1) setImmediate(this.flush);
     });
   }
 
@@ -84,7 +87,11 @@ export class RedisRateLimitStore implements RateLimitStore {
     const socket = (this.client as Redis).stream as Partial<Pick<Writable, 'cork' | 'uncork'>> | undefined;
     socket?.cork?.();
     try {
-      for (const queued of batch) this.runOne(queued.redisKey, queued.args).then(queued.resolve, queued.reject);
+      for (const queued of batch) {
+        const { redisKey, args, traced } = queued;
+        const sent = traced ? runInTraceContext(traced, () => this.runOne(redisKey, args)) : this.runOne(redisKey, args);
+        sent.then(queued.resolve, queued.reject);
+      }
     } finally {
       socket?.uncork?.();
     }
@@ -125,6 +132,8 @@ export class RedisRateLimitStore implements RateLimitStore {
 interface QueuedDecision {
   redisKey: string;
   args: number[];
+  /** The request's trace context when it is traced: its Redis span is made in it. */
+  traced: TraceContext | undefined;
   resolve: (reply: unknown) => void;
   reject: (err: unknown) => void;
 }

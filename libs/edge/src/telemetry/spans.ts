@@ -166,7 +166,20 @@ export function currentTraceId(): string | undefined {
   return spanContext && isSpanContextValid(spanContext) ? spanContext.traceId : undefined;
 }
 
-/** True when a recording span is active: client calls made now belong in its trace, so they must not be batched with others'. */
+/** True when a recording span is active: client calls made now belong in its trace. */
 export function isTracedRequest(): boolean {
   return trace.getActiveSpan()?.isRecording() === true;
+}
+
+/** The trace context of a traced request (opaque), for work done later on its behalf; undefined when none is recording. */
+export type TraceContext = ReturnType<typeof context.active>;
+
+/** The active context when a recording span is active, else undefined: pass it to runInTraceContext later. */
+export function tracedContext(): TraceContext | undefined {
+  return isTracedRequest() ? context.active() : undefined;
+}
+
+/** Runs `fn` with `traced` as the active context, so the client spans it makes join that request's trace. */
+export function runInTraceContext<T>(traced: TraceContext, fn: () => T): T {
+  return context.with(traced, fn);
 }

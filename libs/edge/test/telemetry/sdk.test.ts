@@ -13,6 +13,7 @@ interface FixtureOutput {
   spans: SpanJson[];
   received: Array<string | null>;
   injected: Array<Record<string, string>>;
+  decisions: { remaining: number[]; batchReads: number };
   accessLog: Array<Record<string, unknown>>;
   started: boolean;
 }
@@ -76,6 +77,18 @@ describe('startTelemetry (traced Koa app in a child process)', function () {
       // Command name only: keys and arguments never reach a span.
       expect(redis[0]?.attributes['db.query.text']).to.equal('ping');
     }
+  });
+
+  it('batches the rate-limit decisions of traced operations into one write, each Redis span in its own trace', () => {
+    expect(result.decisions.remaining).to.deep.equal(Array(12).fill(4));
+    // The batch, and the admin's INFO: one write per decision would be 13.
+    expect(result.decisions.batchReads).to.be.at.most(3);
+    for (let i = 0; i < 12; i++) {
+      const operation = result.spans.find((s) => s.name === `decide-${i}`)!;
+      const redis = result.spans.filter((s) => s.parentSpanId === operation.spanId);
+      expect(redis.map((s) => [s.scope, s.name, s.kind, s.traceId]), `decide-${i}`).to.deep.equal([['@opentelemetry/instrumentation-ioredis', 'evalsha', CLIENT, operation.traceId]]);
+    }
+    expect(new Set(result.spans.filter((s) => s.name.startsWith('decide-')).map((s) => s.traceId)).size).to.equal(12);
   });
 
   it('sends the upstream a W3C traceparent carrying the trace id and the undici span id', () => {
