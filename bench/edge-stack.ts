@@ -300,7 +300,7 @@ function report(
       '10⁹ per minute so it never rejects) → the terminal. Access lines go through `createLogger` to /dev/null (sync).',
     '- **tracing off**: no OTLP endpoint, the production default. **+ tracing (OTLP)**: `startTelemetry` with an OTLP/HTTP endpoint ' +
       '(BatchSpanProcessor, every trace sampled, or 10% with `parentbased_traceidratio`): the edge app\'s server span, an ioredis client span ' +
-      `and, proxied, the gateway Upstream's client span per request, exported as OTLP/HTTP JSON to a loopback sink (${fmt(facts.exports)} exports received).`,
+      `and, proxied, the gateway Upstream's client span per request, exported as OTLP/HTTP protobuf (the default encoding) to a loopback sink (${fmt(facts.exports)} exports received).`,
     `- **new token per request**: ${fmt(ROTATED_TOKENS)} tokens for ${fmt(ROTATED_TOKENS)} subjects cycled in order, more than the verified-token cache ` +
       'holds, so every request verifies an RS256 signature and counts against its own Redis key; the other full scenarios send one token, ' +
       'verified once and then served from the cache (a client reusing its access token).',

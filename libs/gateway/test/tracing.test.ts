@@ -1,60 +1,12 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { startOtlpCollector, type CollectedSpan, type OtlpCollector } from '@portico/testing';
 
-interface OtlpValue {
-  stringValue?: string;
-  intValue?: number | string;
-  boolValue?: boolean;
-}
-interface OtlpSpan {
-  name: string;
-  kind: number;
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  status?: { code?: number };
-  attributes: Array<{ key: string; value: OtlpValue }>;
-}
-interface OtlpExport {
-  resourceSpans: Array<{ scopeSpans: Array<{ scope: { name: string }; spans: OtlpSpan[] }> }>;
-}
-interface Span {
-  name: string;
-  kind: number;
-  scope: string;
-  traceId: string;
-  spanId: string;
-  parentSpanId: string | null;
-  status: number;
-  attributes: Record<string, string | number | boolean | undefined>;
-}
-
-// OTLP/JSON span kinds and status codes.
+// OTLP span kinds and status codes.
 const SERVER = 2;
 const CLIENT = 3;
 const STATUS_ERROR = 2;
-
-function flatten(exports: OtlpExport[]): Span[] {
-  return exports.flatMap((e) =>
-    e.resourceSpans.flatMap((r) =>
-      r.scopeSpans.flatMap((s) =>
-        s.spans.map((span) => ({
-          name: span.name,
-          kind: span.kind,
-          scope: s.scope.name,
-          traceId: span.traceId,
-          spanId: span.spanId,
-          parentSpanId: span.parentSpanId || null,
-          status: span.status?.code ?? 0,
-          attributes: Object.fromEntries(span.attributes.map((a) => [a.key, a.value.stringValue ?? (a.value.intValue !== undefined ? Number(a.value.intValue) : a.value.boolValue)])),
-        })),
-      ),
-    ),
-  );
-}
 
 function runFixture(endpoint: string): Promise<{ statuses: number[]; received: Array<string | null> }> {
   return new Promise((resolve, reject) => {
@@ -82,25 +34,15 @@ function runFixture(endpoint: string): Promise<{ statuses: number[]; received: A
 
 describe('a BFF with tracing on (createBff under the instrument entry, OTLP/HTTP to a loopback collector)', function () {
   this.timeout(30_000);
-  let collector: Server;
-  const exports: OtlpExport[] = [];
+  let collector: OtlpCollector;
   let result: { statuses: number[]; received: Array<string | null> };
-  let spans: Span[];
-  let servers: Span[];
+  let spans: CollectedSpan[];
+  let servers: CollectedSpan[];
 
   before(async () => {
-    collector = createServer((req, res) => {
-      let body = '';
-      req.on('data', (d: Buffer) => (body += d.toString()));
-      req.on('end', () => {
-        exports.push(JSON.parse(body) as OtlpExport);
-        res.setHeader('content-type', 'application/json');
-        res.end('{}');
-      });
-    });
-    await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
-    result = await runFixture(`http://127.0.0.1:${(collector.address() as AddressInfo).port}`);
-    spans = flatten(exports);
+    collector = await startOtlpCollector();
+    result = await runFixture(collector.url);
+    spans = collector.spans();
     servers = spans.filter((s) => s.kind === SERVER);
   });
   after(() => collector.close());

@@ -9,6 +9,8 @@ export { freePort } from './ports';
 export { fakeOrderService, fakeRestaurantService, problemAnswer } from './ftgo-fakes';
 export type { FakeOrder } from './ftgo-fakes';
 export { startMockGrpc, grpcStatus } from './mock-grpc';
+export { startOtlpCollector, decodeOtlpProtobuf, flattenOtlpSpans } from './otlp-collector';
+export type { OtlpCollector, OtlpExport, OtlpTraceRequest, OtlpSpan, OtlpKeyValue, OtlpAnyValue, CollectedSpan } from './otlp-collector';
 export type { MockGrpc, MockGrpcHandler, MockGrpcRoute, RecordedGrpcCall, GrpcCode } from './mock-grpc';
 // mock upstreams, credentials and redis helpers (testing-kit owner: keep this marker line)
 export { startBff } from './start-bff';

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { durationSchema, sizeSchema } from './duration';
 import { ConfigError, deepFreeze, describeIssues } from './config-error';
+import { OTLP_PROTOCOLS, type OtlpProtocol } from '../telemetry/otlp-protocol';
 
 const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512'] as const;
 const SYMMETRIC = ['HS256', 'HS384', 'HS512'] as const;
@@ -29,6 +30,8 @@ export const edgeEnvShape = {
   API_KEYS_FILE: z.string().min(1).optional(),
   OTEL_SERVICE_NAME: z.string().min(1).optional(),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ message: 'expected an http(s) URL like http://otel-collector:4318' }).optional(),
+  OTEL_EXPORTER_OTLP_PROTOCOL: z.enum(OTLP_PROTOCOLS).optional(),
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: z.enum(OTLP_PROTOCOLS).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
   MAX_BODY_SIZE: sizeSchema.default(1_048_576),
@@ -53,7 +56,7 @@ export interface EdgeConfig {
     maxLifetimeMs: number;
     apiKeysFile?: string;
   };
-  telemetry: { serviceName: string; otlpEndpoint?: string };
+  telemetry: { serviceName: string; otlpEndpoint?: string; otlpProtocol: OtlpProtocol };
   log: { level: EdgeEnv['LOG_LEVEL'] };
   http: { trustedProxyHops: number; maxBodyBytes: number };
   lifecycle: { drainDelayMs: number; shutdownTimeoutMs: number };
@@ -115,7 +118,11 @@ export function loadConfig<Extra extends z.ZodRawShape = Record<never, never>>(
       maxLifetimeMs: v.JWT_MAX_LIFETIME,
       apiKeysFile: v.API_KEYS_FILE,
     },
-    telemetry: { serviceName: v.OTEL_SERVICE_NAME ?? options.serviceName, otlpEndpoint: v.OTEL_EXPORTER_OTLP_ENDPOINT },
+    telemetry: {
+      serviceName: v.OTEL_SERVICE_NAME ?? options.serviceName,
+      otlpEndpoint: v.OTEL_EXPORTER_OTLP_ENDPOINT,
+      otlpProtocol: v.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? v.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf',
+    },
     log: { level: v.LOG_LEVEL },
     http: { trustedProxyHops: v.TRUSTED_PROXY_HOPS, maxBodyBytes: v.MAX_BODY_SIZE },
     lifecycle: { drainDelayMs: v.DRAIN_DELAY, shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT },

@@ -5,6 +5,7 @@
  * OTEL_SDK_DISABLED.
  */
 import type * as Sdk from './sdk';
+import { OTLP_PROTOCOLS, isOtlpProtocol, otlpProtocolIn, type OtlpProtocol } from './otlp-protocol';
 
 const endpoint = process.env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() || undefined;
 let otlpEndpoint: string | undefined;
@@ -14,10 +15,18 @@ if (endpoint) {
   else console.warn(`telemetry: OTEL_EXPORTER_OTLP_ENDPOINT is not a URL (${JSON.stringify(endpoint)}); spans are not exported`);
 }
 
+// loadConfig stops the service on an unknown protocol; until it runs, spans are not exported in a guessed encoding.
+const protocol = otlpProtocolIn(process.env);
+let otlpProtocol: OtlpProtocol | undefined;
+if (protocol !== undefined && !isOtlpProtocol(protocol)) {
+  console.warn(`telemetry: OTEL_EXPORTER_OTLP_PROTOCOL ${JSON.stringify(protocol)} is not one of ${OTLP_PROTOCOLS.join(', ')}; spans are not exported`);
+  otlpEndpoint = undefined;
+} else otlpProtocol = protocol;
+
 // The SDK costs ~180 ms and ~27 MB to load: only when spans will be exported. require(), not import(): the hooks must be
 // in place before this preload returns and the service's own modules load.
 if (otlpEndpoint) {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { startTelemetry } = require('./sdk') as typeof Sdk;
-  startTelemetry({ serviceName: process.env.OTEL_SERVICE_NAME?.trim() || undefined, otlpEndpoint });
+  startTelemetry({ serviceName: process.env.OTEL_SERVICE_NAME?.trim() || undefined, otlpEndpoint, otlpProtocol });
 }

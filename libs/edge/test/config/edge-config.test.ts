@@ -34,6 +34,14 @@ describe('loadConfig (edge config)', () => {
     }
   });
 
+  it('exports spans as OTLP protobuf unless JSON is named, and names an unknown protocol', () => {
+    expect(loadConfig({ serviceName: 'x' }, base).edge.telemetry.otlpProtocol).to.equal('http/protobuf');
+    expect(loadConfig({ serviceName: 'x' }, { ...base, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }).edge.telemetry.otlpProtocol).to.equal('http/json');
+    const tracesWins = { ...base, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/protobuf' };
+    expect(loadConfig({ serviceName: 'x' }, tracesWins).edge.telemetry.otlpProtocol).to.equal('http/protobuf');
+    expect(() => loadConfig({ serviceName: 'x' }, { ...base, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).to.throw(ConfigError, /OTEL_EXPORTER_OTLP_PROTOCOL/);
+  });
+
   it('rejects a shared secret next to a JWKS, and HS mixed with RS', () => {
     const env = { ...base, JWT_SECRET: 's'.repeat(32), JWKS_URL: 'http://127.0.0.1:1/jwks', JWT_ISSUER: 'i', JWT_AUDIENCE: 'a', JWT_ALGORITHMS: 'HS256,RS256' };
     expect(() => loadConfig({ serviceName: 'x' }, env)).to.throw(ConfigError, /not both[\s\S]*never mix/);
