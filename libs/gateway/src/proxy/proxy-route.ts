@@ -12,7 +12,7 @@ import { buildPath } from '../routing-map/path-pattern';
 import { statusFault, upstreamFault } from '../upstream-faults';
 import { BodyLimiter, hasBody, limitedBody, payloadTooLarge } from './body-limit';
 import { ClientGone } from '../clients/client-gone';
-import { forwardingHeaders, principalHeaders } from './forwarded-headers';
+import { principalHeaders, socketForwardingHeaders } from './forwarded-headers';
 import { clientResponseHeaders, upstreamRequestHeaders } from './hop-by-hop';
 
 /** What proxyRoute needs: the upstream pools (created once at start-up) and the edge's trust settings. */
@@ -165,7 +165,7 @@ function requestHeaders(input: ForwardInput, route: RouteDefinition, deps: Proxy
   Object.assign(
     headers,
     route.headers.add,
-    forwardingHeaders({
+    socketForwardingHeaders(req.socket, {
       remoteAddress: req.socket.remoteAddress ?? '0.0.0.0',
       forwardedFor: req.headers['x-forwarded-for'],
       forwardedProto: req.headers['x-forwarded-proto'],

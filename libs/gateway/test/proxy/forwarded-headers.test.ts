@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { clientAddressFrom } from '@portico/edge';
-import { forwardedChain, forwardingHeaders, principalHeaders } from '../../src/proxy/forwarded-headers';
+import { forwardedChain, forwardingHeaders, principalHeaders, socketForwardingHeaders, type ArrivalInfo } from '../../src/proxy/forwarded-headers';
 import { PROXY_PATHS, proxyVia, startUpstream, type TestProxy, type TestUpstream } from './proxy-harness';
 import { send } from './http-client';
 
@@ -30,6 +30,31 @@ describe('forwarding headers', () => {
     for (const [remoteAddress, forwardedFor, trustedProxyHops] of cases) {
       expect(forwardedChain({ remoteAddress, forwardedFor, trustedProxyHops })[0]).to.equal(clientAddressFrom(remoteAddress, forwardedFor, trustedProxyHops));
     }
+  });
+
+  it('answers each request on a socket as forwardingHeaders does, reusing the previous answer only when nothing it derives from changed', () => {
+    const socket = {};
+    const first: ArrivalInfo = { remoteAddress: '10.0.0.1', host: 'api.example.com', protocol: 'http', trustedProxyHops: 1 };
+    const requests: ArrivalInfo[] = [
+      first,
+      { ...first },
+      { ...first, host: 'other.example.com' },
+      { ...first, host: 'other.example.com', forwardedFor: '203.0.113.7' },
+      { ...first, host: 'other.example.com', forwardedFor: '203.0.113.8' },
+      { ...first, host: 'other.example.com', forwardedFor: '203.0.113.8', forwardedProto: 'https' },
+      { ...first, host: 'other.example.com', forwardedFor: '203.0.113.8', forwardedProto: 'https', forwardedHost: 'shop.example' },
+      { ...first, forwardedFor: ['203.0.113.8', '203.0.113.9'] },
+      { ...first, protocol: 'https' },
+      { ...first, trustedProxyHops: 0, forwardedFor: '203.0.113.7' },
+      { ...first, remoteAddress: '10.0.0.2' },
+    ];
+    const answers = requests.map((info) => socketForwardingHeaders(socket, info));
+    answers.forEach((answer, i) => expect(answer, `request ${i}`).to.deep.equal(forwardingHeaders(requests[i]!)));
+    expect(answers[1]).to.equal(answers[0]);
+    expect(new Set(answers.slice(1)).size).to.equal(answers.length - 1);
+    expect(Object.isFrozen(answers[0])).to.equal(true);
+    // Another connection never sees this one's headers.
+    expect(socketForwardingHeaders({}, { ...first, remoteAddress: '10.9.9.9' })['x-forwarded-for']).to.equal('10.9.9.9');
   });
 
   it('builds RFC 7239 Forwarded with bracketed, quoted IPv6 and trusts X-Forwarded-Proto/Host only from trusted hops', () => {
