@@ -14,6 +14,8 @@ import type { Registry } from 'prom-client';
 export interface LabelledSample {
   metricName?: string;
   labels: Record<string, string | number>;
+  /** Written after `labels` and the registry's default labels, as prom-client's own histograms place their series labels. */
+  sharedLabels?: Record<string, string>;
   value: number;
 }
 
@@ -155,14 +157,15 @@ export class LabelledHistogram<L extends string> extends LabelledMetric<L, Histo
   async get(): Promise<LabelledMetricValues> {
     const values: LabelledSample[] = [];
     for (const [labels, series] of this.series.entries()) {
+      // As prom-client writes them: `le` first, then the default labels, then the series' own (so the text is the same).
       let cumulative = 0;
       this.bounds.forEach((bound, i) => {
         cumulative += series.counts[i]!;
-        values.push({ metricName: `${this.name}_bucket`, labels: { ...labels, le: bound }, value: cumulative });
+        values.push({ metricName: `${this.name}_bucket`, labels: { le: bound }, sharedLabels: labels, value: cumulative });
       });
-      values.push({ metricName: `${this.name}_bucket`, labels: { ...labels, le: '+Inf' }, value: series.count });
-      values.push({ metricName: `${this.name}_sum`, labels, value: series.sum });
-      values.push({ metricName: `${this.name}_count`, labels, value: series.count });
+      values.push({ metricName: `${this.name}_bucket`, labels: { le: '+Inf' }, sharedLabels: labels, value: series.count });
+      values.push({ metricName: `${this.name}_sum`, labels: {}, sharedLabels: labels, value: series.sum });
+      values.push({ metricName: `${this.name}_count`, labels: {}, sharedLabels: labels, value: series.count });
     }
     return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
   }
