@@ -9,15 +9,16 @@ export interface OtlpSink {
   close(): void;
 }
 
-/** Starts a sink on 127.0.0.1 that answers every request 200 `{}` once its body has arrived. */
+/** Starts a sink on 127.0.0.1 that answers every export 200 (an empty response in its encoding) once its body has arrived. */
 export async function startOtlpSink(): Promise<OtlpSink> {
   let count = 0;
   const sink = createServer((req, res) => {
     req.resume();
     req.on('end', () => {
       count += 1;
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('{}');
+      // An empty ExportTraceServiceResponse in the request's encoding (protobuf is the exporters' default).
+      if (req.headers['content-type']?.startsWith('application/x-protobuf')) res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+      else res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     });
   });
   await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));

@@ -19,7 +19,7 @@ if (endpoint) {
 const protocol = otlpProtocolIn(process.env);
 let otlpProtocol: OtlpProtocol | undefined;
 if (protocol !== undefined && !isOtlpProtocol(protocol)) {
-  console.warn(`telemetry: OTEL_EXPORTER_OTLP_PROTOCOL ${JSON.stringify(protocol)} is not one of ${OTLP_PROTOCOLS.join(', ')}; spans are not exported`);
+  console.warn(`telemetry: OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL ${JSON.stringify(protocol)} is not one of ${OTLP_PROTOCOLS.join(', ')}; spans are not exported`);
   otlpEndpoint = undefined;
 } else otlpProtocol = protocol;
 
