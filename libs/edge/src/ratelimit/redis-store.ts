@@ -1,11 +1,12 @@
 /**
  * Redis rate-limit store: one atomic Lua round trip per decision (sliding-window.ts), run by SHA and re-sent on
- * NOSCRIPT, bounded by its own deadline (one timer per store, not per decision). Failing open or closed when it
- * throws is the middleware's call.
+ * NOSCRIPT, bounded by its own deadline (one timer per store, not per decision), which a reply that has already
+ * arrived always beats. Failing open or closed when it throws is the middleware's call.
  */
 import { createHash } from 'node:crypto';
 import type { Writable } from 'node:stream';
-import type { Cluster, Redis } from 'ioredis';
+import type * as IORedis from 'ioredis';
+import type { Cluster, Command, Redis } from 'ioredis';
 import { runInTraceContext, tracedContext, type TraceContext } from '../telemetry';
 import { SLIDING_WINDOW_LUA } from './sliding-window';
 import { checkDecideArguments, RateLimitStoreError, type RateLimitDecision, type RateLimitStore } from './store';
@@ -99,16 +100,21 @@ export class RedisRateLimitStore implements RateLimitStore {
 
   private async runOne(redisKey: string, args: number[]): Promise<unknown> {
     try {
-      return await this.client.evalsha(SCRIPT_SHA, 1, redisKey, ...args);
+      return await this.send('evalsha', [SCRIPT_SHA, 1, redisKey, ...args]);
     } catch (err) {
       // After a Redis restart, failover or SCRIPT FLUSH the cache is empty: EVAL sends the script and caches it
       // again on the node that owns the key (SCRIPT LOAD could land on another Cluster node).
       if (!isNoScript(err)) throw err;
-      return await this.client.eval(SLIDING_WINDOW_LUA, 1, redisKey, ...args);
+      return await this.send('eval', [SLIDING_WINDOW_LUA, 1, redisKey, ...args]);
     }
   }
 
-  // ioredis's commandTimeout bounds each command; this bounds the whole decision (EVALSHA + NOSCRIPT re-send) too.
+  private send(name: string, args: Array<string | number>): Promise<unknown> {
+    // Redis and Cluster both answer with the command's promise.
+    return this.client.sendCommand(decisionCommand(name, args)) as Promise<unknown>;
+  }
+
+  // The one deadline of a decision, EVALSHA and NOSCRIPT re-send together (the commands carry no timer of their own).
   private withDeadline(work: Promise<unknown>): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const pending = this.deadlines.add(() => reject(new RateLimitStoreError('timeout', `redis gave no rate-limit decision within ${this.timeoutMs} ms`)));
@@ -138,6 +144,34 @@ interface QueuedDecision {
   reject: (err: unknown) => void;
 }
 
+type DecisionCommandClass = new (name: string, args: Array<string | number>) => Command;
+let DecisionCommand: DecisionCommandClass | undefined;
+
+/**
+ * A command of a decision, sent without ioredis's commandTimeout timer. Timers run at the start of an event-loop turn,
+ * before the poll that reads replies: when the process itself was late (a long task, a GC pause, a descheduled VM),
+ * ioredis's timer would fail a decision whose reply was already waiting on the socket, and the route would fail open
+ * (or closed) while Redis was fine: most often under load, when limits matter most. The store's DeadlineQueue bounds
+ * the decision instead, and looks again only after that turn's poll.
+ */
+function decisionCommand(name: string, args: Array<string | number>): Command {
+  if (!DecisionCommand) {
+    // Loaded on first use, as createRedisClient loads it: a service without REDIS_URL never needs ioredis.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { Command: IORedisCommand } = require('ioredis') as typeof IORedis;
+    DecisionCommand = class DecisionCommand extends IORedisCommand {
+      constructor(name: string, args: Array<string | number>) {
+        super(name, args, { replyEncoding: 'utf8' });
+      }
+
+      override setTimeout(): void {
+        // Bounded by the store's DeadlineQueue.
+      }
+    };
+  }
+  return new DecisionCommand(name, args);
+}
+
 function isNoScript(err: unknown): boolean {
   return String((err as Error)?.message).startsWith('NOSCRIPT');
 }
@@ -165,12 +199,17 @@ interface PendingDecision {
 // One timer per store instead of a setTimeout/clearTimeout pair per decision. Every decision gets the same timeout, so
 // deadlines come in arrival order: a FIFO list whose head is always the next to expire, and one timer armed for the
 // head. Decisions that finished are dropped when the sweep reaches them. Each decision still expires at its own
-// deadline (plus timer jitter), as with a timer of its own.
+// deadline (plus timer jitter), as with a timer of its own. The sweep runs as an immediate queued by the timer: after
+// the poll phase of the turn the timer fired in, so every reply that reached the socket before the deadline has been
+// read, and its decision settled, first.
 class DeadlineQueue {
   private head: PendingDecision | undefined;
   private tail: PendingDecision | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly sweep = (): void => this.expireDue();
+  private readonly afterPoll = (): void => {
+    setImmediate(this.sweep);
+  };
 
   constructor(private readonly timeoutMs: number) {}
 
@@ -201,7 +240,7 @@ class DeadlineQueue {
 
   private arm(ms: number): void {
     // Rounded up: a timer never fires early, so the head is due when it fires.
-    this.timer = setTimeout(this.sweep, Math.max(1, Math.ceil(ms)));
+    this.timer = setTimeout(this.afterPoll, Math.max(1, Math.ceil(ms)));
     this.timer.unref();
   }
 }

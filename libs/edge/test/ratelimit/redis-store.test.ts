@@ -45,6 +45,28 @@ describe('RedisRateLimitStore', () => {
       expect(await inspect.pttl(key)).to.be.within(60_000, 120_000);
     });
 
+    it('decides from a reply that arrived in time when the process itself was busy past the deadline', async () => {
+      // Both deadlines (the store's, and the client's commandTimeout) are well under the 200 ms the loop is kept busy.
+      const lagging = createRedisClient({ url: SHARED_REDIS_URL, keyPrefix: prefix, commandTimeoutMs: 40 }, recordingLogger());
+      try {
+        await new Promise((resolve) => lagging.once('ready', resolve));
+        const quick = new RedisRateLimitStore(lagging, { prefix, timeoutMs: 40 });
+        await quick.decide('busy-loop-warm', 5, 60_000);
+        const decisions = Array.from({ length: 5 }, () => quick.decide('busy-loop', 5, 60_000));
+        // The store writes a turn's decisions from an immediate; this one runs right after that write, so Redis answers
+        // while the process is busy and the reply waits on the socket until the deadlines have passed.
+        setImmediate(() => {
+          const until = performance.now() + 200;
+          while (performance.now() < until);
+        });
+        const settled = await Promise.allSettled(decisions);
+        expect(settled.map((s) => (s.status === 'fulfilled' ? s.value.allowed : String(s.reason)))).to.deep.equal(Array(5).fill(true));
+        expect(await inspect.hget(quick.redisKey('busy-loop'), 'c')).to.equal('5');
+      } finally {
+        lagging.disconnect();
+      }
+    });
+
     it('escapes braces in identities so the hash tag stays the whole decision key', () => {
       expect(store.redisKey('r:sub:a}b{c')).to.equal(`${prefix}{r:sub:a%7Db%7Bc}`);
     });
