@@ -86,9 +86,14 @@ export function resultsChartSvg(
 
 /**
  * Writes a suite's `docs/benchmarks/<suite>.md` section, `<suite>.svg` chart and `<suite>.json` raw results;
- * bench/run.sh concatenates the sections into docs/benchmarks.md.
+ * bench/run.sh concatenates the sections into docs/benchmarks.md. A suite run with `--print-only` writes nothing, so
+ * a trial run never replaces the recorded figures.
  */
 export function writeSection(suite: string, files: { markdown: string; svg?: string; json: unknown }): void {
+  if (process.argv.includes('--print-only')) {
+    console.log(`--print-only: docs/benchmarks/${suite}.* left as they were`);
+    return;
+  }
   mkdirSync(REPORT_DIR, { recursive: true });
   writeFileSync(join(REPORT_DIR, `${suite}.md`), files.markdown.endsWith('\n') ? files.markdown : `${files.markdown}\n`);
   if (files.svg) writeFileSync(join(REPORT_DIR, `${suite}.svg`), files.svg);
