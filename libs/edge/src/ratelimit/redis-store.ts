@@ -27,16 +27,16 @@ export class RedisRateLimitStore implements RateLimitStore {
   static readonly scriptSha = SCRIPT_SHA;
   private readonly client: Redis | Cluster;
   private readonly prefix: string;
-  private readonly timeoutMs: number;
+  private readonly timeoutMessage: string;
   private readonly deadlines: DeadlineQueue;
-  private batch: QueuedDecision[] = [];
+  private batch: Decision[] = [];
   private readonly flush = (): void => this.sendBatch();
 
   constructor(client: Redis | Cluster, options: RedisRateLimitStoreOptions) {
     this.client = client;
     this.prefix = options.prefix;
-    this.timeoutMs = options.timeoutMs;
-    this.deadlines = new DeadlineQueue(options.timeoutMs);
+    this.timeoutMessage = `redis gave no rate-limit decision within ${options.timeoutMs} ms`;
+    this.deadlines = new DeadlineQueue(options.timeoutMs, (decision) => this.fail(decision, new RateLimitStoreError('timeout', this.timeoutMessage)));
   }
 
   /**
@@ -48,7 +48,7 @@ export class RedisRateLimitStore implements RateLimitStore {
     return `${this.prefix}{${key.replace(/[{}]/g, (c) => (c === '{' ? '%7B' : '%7D'))}}`;
   }
 
-  /** Runs the script for `key`; throws RateLimitStoreError on timeout or when Redis cannot answer. */
+  /** Runs the script for `key`; rejects with RateLimitStoreError on timeout or when Redis cannot answer. */
   decide(key: string, limit: number, windowMs: number, cost = 1): Promise<RateLimitDecision> {
     try {
       checkDecideArguments(limit, windowMs, cost);
@@ -56,10 +56,12 @@ export class RedisRateLimitStore implements RateLimitStore {
       // Callers see a rejection, never a synchronous throw, as from any store.
       return Promise.reject(err as Error);
     }
-    return this.withDeadline(this.run(this.redisKey(key), [limit, windowMs, cost])).then((reply) => {
-      if (!Array.isArray(reply) || reply.length !== 4) throw new RateLimitStoreError('unavailable', 'rate-limit script returned an unexpected reply');
-      const [allowed, remaining, resetMs, retryAfterMs] = reply.map(Number) as [number, number, number, number];
-      return { allowed: allowed === 1, limit, remaining, resetMs, retryAfterMs };
+    const redisKey = this.redisKey(key);
+    return new Promise((resolve, reject) => {
+      const decision: Decision = { deadline: 0, done: false, next: undefined, redisKey, limit, windowMs, cost, traced: tracedContext(), resolve, reject };
+      this.deadlines.add(decision);
+      if (this.client.isCluster) this.send(decision, 'evalsha');
+      else if (this.batch.push(decision) === 1) setImmediate(this.flush);
     });
   }
 
@@ -70,14 +72,7 @@ export class RedisRateLimitStore implements RateLimitStore {
   // one connection cannot serve. A traced request's decision joins the batch too and is sent in its own trace context,
   // so its Redis span stays in its trace (sent alone, each traced decision was a socket write of its own: the largest
   // cost of tracing on the edge stack, bench/edge-stack.ts).
-  private run(redisKey: string, args: number[]): Promise<unknown> {
-    if (this.client.isCluster) return this.runOne(redisKey, args);
-    const traced = tracedContext();
-    return new Promise((resolve, reject) => {
-      if (this.batch.push({ redisKey, args, traced, resolve, reject }) === 1) setImmediate(this.flush);
-    });
-  }
-
+  //
   // Each decision is its own EVALSHA, written while the connection's socket is corked, so the batch still leaves in one
   // writev. Not an ioredis pipeline: its commands outlived their replies long enough to reach V8's old generation,
   // about 1 KB per decision (measured on the edge stack at c=50: 0.37 MB promoted per scavenge, scavenges of 2.5 ms;
@@ -88,60 +83,54 @@ export class RedisRateLimitStore implements RateLimitStore {
     const socket = (this.client as Redis).stream as Partial<Pick<Writable, 'cork' | 'uncork'>> | undefined;
     socket?.cork?.();
     try {
-      for (const queued of batch) {
-        const { redisKey, args, traced } = queued;
-        const sent = traced ? runInTraceContext(traced, () => this.runOne(redisKey, args)) : this.runOne(redisKey, args);
-        sent.then(queued.resolve, queued.reject);
-      }
+      for (const decision of batch) if (!decision.done) this.send(decision, 'evalsha');
     } finally {
       socket?.uncork?.();
     }
   }
 
-  private async runOne(redisKey: string, args: number[]): Promise<unknown> {
-    try {
-      return await this.send('evalsha', [SCRIPT_SHA, 1, redisKey, ...args]);
-    } catch (err) {
-      // After a Redis restart, failover or SCRIPT FLUSH the cache is empty: EVAL sends the script and caches it
-      // again on the node that owns the key (SCRIPT LOAD could land on another Cluster node).
-      if (!isNoScript(err)) throw err;
-      return await this.send('eval', [SLIDING_WINDOW_LUA, 1, redisKey, ...args]);
-    }
-  }
-
-  private send(name: string, args: Array<string | number>): Promise<unknown> {
+  // One record per decision carries it from decide() to its answer: no promise chain per step, which with tracing on
+  // (async hooks) cost about as much again as the store's own work.
+  private send(decision: Decision, command: 'evalsha' | 'eval'): void {
+    const { redisKey, limit, windowMs, cost, traced } = decision;
+    const args = [command === 'evalsha' ? SCRIPT_SHA : SLIDING_WINDOW_LUA, 1, redisKey, limit, windowMs, cost];
     // Redis and Cluster both answer with the command's promise.
-    return this.client.sendCommand(decisionCommand(name, args)) as Promise<unknown>;
+    const sendCommand = () => this.client.sendCommand(decisionCommand(command, args)) as Promise<unknown>;
+    const reply = traced ? runInTraceContext(traced, sendCommand) : sendCommand();
+    reply.then(
+      (value) => this.answer(decision, value),
+      (err: unknown) => {
+        // After a Redis restart, failover or SCRIPT FLUSH the cache is empty: EVAL sends the script and caches it
+        // again on the node that owns the key (SCRIPT LOAD could land on another Cluster node). Within the same deadline.
+        if (command === 'evalsha' && isNoScript(err) && !decision.done) this.send(decision, 'eval');
+        else this.fail(decision, commandFailure(err));
+      },
+    );
   }
 
-  // The one deadline of a decision, EVALSHA and NOSCRIPT re-send together (the commands carry no timer of their own).
-  private withDeadline(work: Promise<unknown>): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-      const pending = this.deadlines.add(() => reject(new RateLimitStoreError('timeout', `redis gave no rate-limit decision within ${this.timeoutMs} ms`)));
-      work.then(
-        (value) => {
-          settle(pending);
-          resolve(value);
-        },
-        (err: unknown) => {
-          settle(pending);
-          const message = String((err as Error)?.message ?? err);
-          const reason = /timed out/i.test(message) ? 'timeout' : 'unavailable';
-          reject(new RateLimitStoreError(reason, `redis rate-limit decision failed: ${message}`, err));
-        },
-      );
-    });
+  private answer(decision: Decision, reply: unknown): void {
+    if (decision.done) return;
+    if (!Array.isArray(reply) || reply.length !== 4) {
+      this.fail(decision, new RateLimitStoreError('unavailable', 'rate-limit script returned an unexpected reply'));
+      return;
+    }
+    const resolve = decision.resolve;
+    settle(decision);
+    resolve({ allowed: Number(reply[0]) === 1, limit: decision.limit, remaining: Number(reply[1]), resetMs: Number(reply[2]), retryAfterMs: Number(reply[3]) });
+  }
+
+  private fail(decision: Decision, err: RateLimitStoreError): void {
+    if (decision.done) return;
+    const reject = decision.reject;
+    settle(decision);
+    reject(err);
   }
 }
 
-/** A decision waiting for the next pipeline. */
-interface QueuedDecision {
-  redisKey: string;
-  args: number[];
-  /** The request's trace context when it is traced: its Redis span is made in it. */
-  traced: TraceContext | undefined;
-  resolve: (reply: unknown) => void;
-  reject: (err: unknown) => void;
+function commandFailure(err: unknown): RateLimitStoreError {
+  const message = String((err as Error)?.message ?? err);
+  const reason = /timed out/i.test(message) ? 'timeout' : 'unavailable';
+  return new RateLimitStoreError(reason, `redis rate-limit decision failed: ${message}`, err);
 }
 
 type DecisionCommandClass = new (name: string, args: Array<string | number>) => Command;
@@ -177,23 +166,32 @@ function isNoScript(err: unknown): boolean {
 }
 
 /**
- * Marks a decision finished and lets go of its `expire` closure (and through it the decision's promise): the entry
+ * Marks a decision finished and lets go of what it held (its promise's callbacks, its trace context): the record
  * itself stays queued until the sweep reaches it, a whole timeout later, long enough to reach V8's old generation;
  * only this small record should get there, not everything the request held.
  */
-function settle(pending: PendingDecision): void {
-  pending.done = true;
-  pending.expire = NOOP;
+function settle(decision: Decision): void {
+  decision.done = true;
+  decision.resolve = NOOP;
+  decision.reject = NOOP;
+  decision.traced = undefined;
 }
 
 const NOOP = (): void => undefined;
 
-/** A decision waiting for Redis: expired by DeadlineQueue unless `done` is set first. */
-interface PendingDecision {
+/** One decision from decide() to its answer: expired by DeadlineQueue unless `done` is set first. */
+interface Decision {
   deadline: number;
-  expire: () => void;
   done: boolean;
-  next: PendingDecision | undefined;
+  next: Decision | undefined;
+  redisKey: string;
+  limit: number;
+  windowMs: number;
+  cost: number;
+  /** The request's trace context when it is traced: its Redis span is made in it. */
+  traced: TraceContext | undefined;
+  resolve: (decision: RateLimitDecision) => void;
+  reject: (err: RateLimitStoreError) => void;
 }
 
 // One timer per store instead of a setTimeout/clearTimeout pair per decision. Every decision gets the same timeout, so
@@ -203,39 +201,38 @@ interface PendingDecision {
 // the poll phase of the turn the timer fired in, so every reply that reached the socket before the deadline has been
 // read, and its decision settled, first.
 class DeadlineQueue {
-  private head: PendingDecision | undefined;
-  private tail: PendingDecision | undefined;
+  private head: Decision | undefined;
+  private tail: Decision | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly sweep = (): void => this.expireDue();
   private readonly afterPoll = (): void => {
     setImmediate(this.sweep);
   };
 
-  constructor(private readonly timeoutMs: number) {}
+  constructor(
+    private readonly timeoutMs: number,
+    private readonly expire: (decision: Decision) => void,
+  ) {}
 
-  add(expire: () => void): PendingDecision {
-    const pending: PendingDecision = { deadline: performance.now() + this.timeoutMs, expire, done: false, next: undefined };
-    if (this.tail) this.tail.next = pending;
-    else this.head = pending;
-    this.tail = pending;
+  add(decision: Decision): void {
+    decision.deadline = performance.now() + this.timeoutMs;
+    if (this.tail) this.tail.next = decision;
+    else this.head = decision;
+    this.tail = decision;
     if (!this.timer) this.arm(this.timeoutMs);
-    return pending;
   }
 
   private expireDue(): void {
     this.timer = undefined;
     const now = performance.now();
-    let pending = this.head;
-    while (pending && (pending.done || pending.deadline <= now)) {
-      if (!pending.done) {
-        pending.done = true;
-        pending.expire();
-      }
-      pending = pending.next;
+    let decision = this.head;
+    while (decision && (decision.done || decision.deadline <= now)) {
+      if (!decision.done) this.expire(decision);
+      decision = decision.next;
     }
-    this.head = pending;
-    if (!pending) this.tail = undefined;
-    else this.arm(pending.deadline - now);
+    this.head = decision;
+    if (!decision) this.tail = undefined;
+    else this.arm(decision.deadline - now);
   }
 
   private arm(ms: number): void {
