@@ -41,8 +41,8 @@ function readCredential(ctx: EdgeContext, acceptsApiKeys: boolean): Credential |
  */
 export function authenticate(policy: AuthPolicy, deps: AuthenticateDeps): Middleware<EdgeState> {
   if (policy.auth === 'none') {
-    return async function authenticate(_ctx, next) {
-      await next();
+    return function authenticate(_ctx, next) {
+      return next();
     };
   }
   const { authenticator } = deps;

@@ -12,7 +12,7 @@ export function authorize(policy: Pick<AuthPolicy, 'auth' | 'scopes' | 'roles'>)
   if (policy.auth === 'none' && (scopes.length > 0 || roles.length > 0)) {
     throw new ConfigError(['policy.auth: a route with auth: none cannot require scopes or roles']);
   }
-  return async function authorize(ctx, next) {
+  return function authorize(ctx, next) {
     if (scopes.length > 0 || roles.length > 0) {
       const principal = ctx.state.principal;
       // An anonymous caller on an optional-auth route: authenticating may help, so 401 rather than 403.
@@ -23,7 +23,7 @@ export function authorize(policy: Pick<AuthPolicy, 'auth' | 'scopes' | 'roles'>)
         throw insufficientScope(`requires one of the roles ${roles.join(', ')}`, scopes);
       }
     }
-    await next();
+    return next();
   };
 }
 

@@ -90,8 +90,8 @@ export function checkRequest(req: IncomingMessage, maxBodyBytes: number, limits:
 export function requestGuards(config: EdgeConfig['http'], limits: Partial<GuardLimits> = {}): Middleware<EdgeState> {
   const effective: GuardLimits = { ...DEFAULT_GUARD_LIMITS, ...limits };
   const maxBodyBytes = config.maxBodyBytes;
-  return async function requestGuard(ctx, next) {
+  return function requestGuard(ctx, next) {
     checkRequest(ctx.req, maxBodyBytes, effective);
-    await next();
+    return next();
   };
 }

@@ -29,7 +29,7 @@ const QUIET_PATHS = new Set(['/livez', '/readyz', '/metrics']);
 export function requestContext(deps: RequestContextDeps): Middleware<EdgeState> {
   const { logger, trustedProxyHops } = deps;
   const accessLogger = accessLoggerOf(logger);
-  return async function requestContextMiddleware(ctx, next) {
+  return function requestContextMiddleware(ctx, next) {
     const started = performance.now();
     const requestId = requestIdOf(ctx.req.headers['x-request-id']);
     ctx.state = new RequestState(ctx.state, logger, requestId) as unknown as EdgeState;
@@ -42,7 +42,7 @@ export function requestContext(deps: RequestContextDeps): Middleware<EdgeState> 
       const { route, principal, rateLimit, cache, clientAddress } = ctx.state;
       logAccess(accessLogger, ctx.res, { requestId, traceId, method: ctx.method, path: ctx.path, route, principal, clientAddress, rateLimit, cache }, started);
     });
-    await next();
+    return next();
   };
 }
 

@@ -35,9 +35,8 @@ interface Limiter {
 /** Limits one route: `policy.limit` requests per `policy.per` for each caller (see RateLimitPolicy.key). */
 export function rateLimit(policy: RateLimitPolicy, deps: RateLimitDeps): Middleware<EdgeState> {
   const check = limiter(policy, deps, { scope: `${deps.serviceName}:${deps.routeId}`, name: policy.name ?? deps.routeId, key: policy.key ?? 'principal', label: deps.routeId });
-  return async function rateLimit(ctx, next) {
-    await check(ctx);
-    await next();
+  return function rateLimit(ctx, next) {
+    return check(ctx).then(() => next());
   };
 }
 
@@ -45,9 +44,8 @@ export function rateLimit(policy: RateLimitPolicy, deps: RateLimitDeps): Middlew
 export function globalRateLimit(policy: RateLimitPolicy, deps: Omit<RateLimitDeps, 'routeId'> & { routeId?: string }): Middleware<EdgeState> {
   const routeId = deps.routeId ?? 'global';
   const check = limiter(policy, { ...deps, routeId }, { scope: `${deps.serviceName}:*`, name: policy.name ?? 'global', key: policy.key ?? 'global', label: routeId });
-  return async function globalRateLimit(ctx, next) {
-    await check(ctx);
-    await next();
+  return function globalRateLimit(ctx, next) {
+    return check(ctx).then(() => next());
   };
 }
 

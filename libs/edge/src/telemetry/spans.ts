@@ -4,9 +4,9 @@
  * is a no-op.
  */
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, isSpanContextValid, type Attributes, type Span } from '@opentelemetry/api';
-import type { Middleware } from 'koa';
+import type { Middleware, Next } from 'koa';
 import { toEdgeError } from '../errors';
-import type { EdgeState } from '../state';
+import type { EdgeContext, EdgeState } from '../state';
 import { isTelemetryStarted } from './shutdown';
 
 const tracer = trace.getTracer('@portico/edge');
@@ -63,25 +63,28 @@ export function serverSpanMiddleware(ignorePaths: readonly string[] = UNTRACED_P
  * nothing when no recording span is active.
  */
 export function tracingMiddleware(): Middleware<EdgeState> {
-  return async function tracing(ctx, next) {
+  return function tracing(ctx, next) {
     const span = trace.getActiveSpan();
-    if (!span?.isRecording()) return next();
-    try {
-      await next();
-    } catch (err) {
-      // Client errors are answers, not faults; only what becomes a 5xx is an exception on the span.
-      if (toEdgeError(err).status >= 500) span.recordException(err instanceof Error ? err : String(err));
-      throw err;
-    } finally {
-      const route = ctx.state.route;
-      if (route) {
-        span.updateName(`${ctx.method} ${route.template}`);
-        span.setAttribute(ATTR_HTTP_ROUTE, route.template);
-        span.setAttribute('portico.route.id', route.id);
-      }
-      if (ctx.state.requestId) span.setAttribute('portico.request.id', ctx.state.requestId);
-    }
+    return span?.isRecording() ? traced(ctx, next, span) : next();
   };
+}
+
+async function traced(ctx: EdgeContext, next: Next, span: Span): Promise<void> {
+  try {
+    await next();
+  } catch (err) {
+    // Client errors are answers, not faults; only what becomes a 5xx is an exception on the span.
+    if (toEdgeError(err).status >= 500) span.recordException(err instanceof Error ? err : String(err));
+    throw err;
+  } finally {
+    const route = ctx.state.route;
+    if (route) {
+      span.updateName(`${ctx.method} ${route.template}`);
+      span.setAttribute(ATTR_HTTP_ROUTE, route.template);
+      span.setAttribute('portico.route.id', route.id);
+    }
+    if (ctx.state.requestId) span.setAttribute('portico.request.id', ctx.state.requestId);
+  }
 }
 
 /**

@@ -106,14 +106,14 @@ export function bodyLimitOf(route: RouteDefinition, defaultBodyLimit: number): n
 function routeLimits(route: RouteDefinition, defaultBodyLimit: number): Middleware<EdgeState> {
   const limit = bodyLimitOf(route, defaultBodyLimit);
   const timeout = route.policy.timeout;
-  return async function routeLimits(ctx, next) {
+  return function routeLimits(ctx, next) {
     ctx.state.deadline = Date.now() + timeout;
     const declared = Number(ctx.get('content-length') || 0);
     if (declared > limit) {
       // Connection: close, so Node does not read the rest of an oversized body just to keep the socket.
       throw new EdgeError('PAYLOAD_TOO_LARGE', { detail: `request body exceeds ${limit} bytes`, headers: { Connection: 'close' } });
     }
-    await next();
+    return next();
   };
 }
 
@@ -137,10 +137,19 @@ function validateBody(route: RouteDefinition, defaultBodyLimit: number): Middlew
 /** koa-compose for one fixed stack: the terminal receives a no-op next. */
 function composeChain(stack: readonly Middleware<EdgeState>[]): (ctx: EdgeContext) => Promise<void> {
   return function runChain(ctx) {
-    const dispatch = async (index: number): Promise<void> => {
+    // As koa-compose does: a layer's own promise is passed on, not wrapped in another async function's, and a
+    // synchronous throw becomes a rejection.
+    const dispatch = (index: number): Promise<void> => {
       const fn = stack[index];
-      if (fn) await fn(ctx, () => dispatch(index + 1));
+      if (!fn) return RESOLVED;
+      try {
+        return Promise.resolve(fn(ctx, () => dispatch(index + 1)));
+      } catch (err) {
+        return Promise.reject(err as Error);
+      }
     };
     return dispatch(0);
   };
 }
+
+const RESOLVED: Promise<void> = Promise.resolve();
