@@ -3,18 +3,11 @@ import { Redis } from 'ioredis';
 import { createRedisClient, type RedisClient } from '../../src/redis';
 import { RateLimitStoreError, RedisRateLimitStore } from '../../src/ratelimit';
 import { recordingLogger } from '../redis/recording-logger';
-import { DedicatedRedis, deleteKeys, requireRedis, SHARED_REDIS_URL, startCluster, testPrefix } from '../redis/redis-server';
+import { DedicatedRedis, deleteKeys, readsProcessed, requireRedis, SHARED_REDIS_URL, startCluster, testPrefix } from '../redis/redis-server';
 import { rateLimitStoreContract } from './store-suite';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const failureOf = (work: Promise<unknown>) => work.then(() => undefined, (err: unknown) => err);
-
-/** How many times the Redis server has read from a client socket (INFO stats). */
-async function readsProcessed(redis: Redis): Promise<number> {
-  const match = /total_reads_processed:(\d+)/.exec(await redis.info('stats'));
-  if (!match) throw new Error('INFO stats has no total_reads_processed');
-  return Number(match[1]);
-}
 
 describe('RedisRateLimitStore', () => {
   describe('against the shared Redis', () => {

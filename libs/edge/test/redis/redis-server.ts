@@ -45,6 +45,13 @@ export async function deleteKeys(url: string, prefix: string): Promise<void> {
 }
 
 /** A free loopback TCP port (released before it is returned; good enough for a test server). */
+/** How many times the Redis server has read from a client socket (INFO stats): a batch written at once is one read. */
+export async function readsProcessed(redis: Redis): Promise<number> {
+  const match = /total_reads_processed:(\d+)/.exec(await redis.info('stats'));
+  if (!match) throw new Error('INFO stats has no total_reads_processed');
+  return Number(match[1]);
+}
+
 export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
