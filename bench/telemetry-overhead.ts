@@ -4,10 +4,9 @@
  * and exporting over OTLP/HTTP to a sink, every trace or 10%. Reports CPU µs per request against "off".
  * Writes docs/benchmarks/telemetry-overhead.* unless run with --print-only.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { UPSTREAM_BODY } from './lib/upstream';
 import { checkAnswers } from './lib/check';
+import { startOtlpSink } from './lib/otlp-sink';
 import { nodeTs, startProcess, stopAll, runMain, type BenchProcess } from './lib/processes';
 import { benchSettings, fmt, machineInfo, markdownTable, writeSection, resultsChartSvg } from './lib/report';
 import { medianRatio, runRounds, type Scenario } from './lib/rounds';
@@ -26,26 +25,11 @@ const MODES: Array<{ mode: string; name: string; env?: Record<string, string> }>
   { mode: 'otlp', name: 'OTLP/HTTP, 10% of traces', env: { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' } },
 ];
 
-/** A stand-in OTLP collector: accepts and counts exports, so the export path runs end to end. */
-async function startSink(): Promise<{ url: string; exports: () => number; close: () => void }> {
-  let count = 0;
-  const sink = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      count += 1;
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('{}');
-    });
-  });
-  await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(sink.address() as AddressInfo).port}`, exports: () => count, close: () => sink.close() };
-}
-
 async function main(): Promise<void> {
   const printOnly = process.argv.includes('--print-only');
   const settings = benchSettings();
   const started: BenchProcess[] = [];
-  const sink = await startSink();
+  const sink = await startOtlpSink();
   try {
     const upstream = await startProcess({ name: 'upstream (cpu0)', cpu: LOAD_CPU, command: nodeTs('bench/lib/upstream.ts') });
     started.push(upstream);
