@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { durationSchema, sizeSchema } from './duration';
 import { ConfigError, deepFreeze, describeIssues } from './config-error';
-import { OTLP_PROTOCOLS, type OtlpProtocol } from '../telemetry/otlp-protocol';
+import { OTLP_PROTOCOLS, otlpProtocolIn, type OtlpProtocol } from '../telemetry/otlp-protocol';
 
 const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512'] as const;
 const SYMMETRIC = ['HS256', 'HS384', 'HS512'] as const;
@@ -121,7 +121,7 @@ export function loadConfig<Extra extends z.ZodRawShape = Record<never, never>>(
     telemetry: {
       serviceName: v.OTEL_SERVICE_NAME ?? options.serviceName,
       otlpEndpoint: v.OTEL_EXPORTER_OTLP_ENDPOINT,
-      otlpProtocol: v.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? v.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf',
+      otlpProtocol: otlpProtocolIn(v) ?? 'http/protobuf',
     },
     log: { level: v.LOG_LEVEL },
     http: { trustedProxyHops: v.TRUSTED_PROXY_HOPS, maxBodyBytes: v.MAX_BODY_SIZE },
