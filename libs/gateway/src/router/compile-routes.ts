@@ -4,6 +4,7 @@
  */
 import { basename } from 'node:path';
 import type { Middleware } from 'koa';
+import compose from 'koa-compose';
 import { z } from 'zod';
 import { ConfigError, EdgeError, readJsonBody, type EdgeContext, type EdgeState } from '@portico/edge';
 import type { RouteDefinition, RoutingMap } from '../routing-map/load-routing-map';
@@ -85,7 +86,7 @@ export function compileRoutingMap(map: RoutingMap, deps: CompileDeps): CompiledR
     // routeLimits alone (deadline, body limit) is the whole stack of a route without edge functions.
     const direct = (isProxied(route) || route.compose !== undefined) && stack.length === 1 && !route.policy.body ? deps.direct?.(route) : undefined;
     if (route.policy.body) stack.push(validateBody(route, deps.defaultBodyLimit));
-    const compiled: CompiledRoute = { id: route.id, template: route.path, definition: route, chain: composeChain([...stack, terminal]), ...(direct ? { direct } : {}) };
+    const compiled: CompiledRoute = { id: route.id, template: route.path, definition: route, chain: compose([...stack, terminal]), ...(direct ? { direct } : {}) };
     table.insert(route.method, route.pattern, compiled);
     routes.push(compiled);
   }
@@ -133,23 +134,3 @@ function validateBody(route: RouteDefinition, defaultBodyLimit: number): Middlew
     await next();
   };
 }
-
-/** koa-compose for one fixed stack: the terminal receives a no-op next. */
-function composeChain(stack: readonly Middleware<EdgeState>[]): (ctx: EdgeContext) => Promise<void> {
-  return function runChain(ctx) {
-    // As koa-compose does: a layer's own promise is passed on, not wrapped in another async function's, and a
-    // synchronous throw becomes a rejection.
-    const dispatch = (index: number): Promise<void> => {
-      const fn = stack[index];
-      if (!fn) return RESOLVED;
-      try {
-        return Promise.resolve(fn(ctx, () => dispatch(index + 1)));
-      } catch (err) {
-        return Promise.reject(err as Error);
-      }
-    };
-    return dispatch(0);
-  };
-}
-
-const RESOLVED: Promise<void> = Promise.resolve();
