@@ -45,6 +45,8 @@ interface Mode {
   proxied?: boolean;
   /** Run the app from this earlier tree instead of this one (BENCH_EDGE_BASELINE), for before/after in one run. */
   root?: string;
+  /** TRACE_CONTEXT=async-local-storage instead of the default, explicit. */
+  asyncLocalStorage?: boolean;
 }
 
 const BARE = 'bare Koa route';
@@ -56,6 +58,8 @@ const MODES: Mode[] = [
   { name: 'full edge stack, tracing off', edge: 'full', telemetry: 'off' },
   { name: HEADLINE, edge: 'full', telemetry: 'otlp' },
   { name: 'full + tracing, 10% of traces sampled', edge: 'full', telemetry: 'otlp', sampleRatio: 0.1 },
+  { name: 'full + tracing, TRACE_CONTEXT=async-local-storage', edge: 'full', telemetry: 'otlp', asyncLocalStorage: true },
+  { name: 'full + tracing, 10% sampled, async-local-storage', edge: 'full', telemetry: 'otlp', sampleRatio: 0.1, asyncLocalStorage: true },
   { name: 'full + tracing, new token per request', edge: 'full', telemetry: 'otlp', rotateTokens: true },
   { name: BARE_PROXIED, edge: 'bare', telemetry: 'off', proxied: true },
   { name: 'full + tracing (OTLP), proxied', edge: 'full', telemetry: 'otlp', proxied: true },
@@ -186,6 +190,7 @@ async function main(): Promise<void> {
         OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
         OTEL_TRACES_SAMPLER: mode.sampleRatio === undefined ? 'parentbased_always_on' : 'parentbased_traceidratio',
         OTEL_TRACES_SAMPLER_ARG: String(mode.sampleRatio ?? 1),
+        TRACE_CONTEXT: mode.asyncLocalStorage ? 'async-local-storage' : '',
         ...(mode.proxied ? { BENCH_UPSTREAM_URL: upstreamUrl } : {}),
         HOST: '127.0.0.1',
         PORT: '0',
@@ -197,7 +202,7 @@ async function main(): Promise<void> {
         JWT_AUDIENCE: issuer.audience,
       };
       // One directory per mode: tsx's loader thread writes a profile of its own next to the main thread's.
-      const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, `${mode.edge}-${mode.telemetry}${mode.rotateTokens ? '-rotate' : ''}${mode.proxied ? '-proxied' : ''}${mode.root ? '-baseline' : ''}`)}`] : [];
+      const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, `${mode.edge}-${mode.telemetry}${mode.rotateTokens ? '-rotate' : ''}${mode.proxied ? '-proxied' : ''}${mode.root ? '-baseline' : ''}${mode.asyncLocalStorage ? '-als' : ''}`)}`] : [];
       const root = mode.root ?? '.';
       const command = [process.execPath, ...profile, '--import', 'tsx', '--import', pathToFileURL(join(root, 'bench/servers/telemetry-start.ts')).href, join(root, 'bench/servers/edge-stack-app.ts')];
       const app = await startProcess({ name: mode.name, cpu: SUT_CPU, command, env });
@@ -275,6 +280,8 @@ function report(
   const proxied = byName('full + tracing (OTLP), proxied');
   const proxiedShare = medianRatio(proxied, byName(BARE_PROXIED), (s) => s.reqPerSec) ?? NaN;
   const offShare = medianRatio(byName('full edge stack, tracing off'), bare, (s) => s.reqPerSec) ?? NaN;
+  const sampledShare = medianRatio(byName('full + tracing, 10% of traces sampled'), bare, (s) => s.reqPerSec) ?? NaN;
+  const sampledAlsShare = medianRatio(byName('full + tracing, 10% sampled, async-local-storage'), bare, (s) => s.reqPerSec) ?? NaN;
   const steal = Math.max(...results.flatMap((r) => r.samples.map((s) => s.stealPercent)));
   const shape = wrkArgs({ url: '<url>', connections: CONNECTIONS, durationS: settings.durationS }).slice(0, -1).join(' ');
   const checks = Object.entries(verification).map(
@@ -300,7 +307,9 @@ function report(
       '10⁹ per minute so it never rejects) → the terminal. Access lines go through `createLogger` to /dev/null (sync).',
     '- **tracing off**: no OTLP endpoint, the production default. **+ tracing (OTLP)**: `startTelemetry` with an OTLP/HTTP endpoint ' +
       '(BatchSpanProcessor, every trace sampled, or 10% with `parentbased_traceidratio`): the edge app\'s server span, an ioredis client span ' +
-      `and, proxied, the gateway Upstream's client span per request, exported as OTLP/HTTP protobuf (the default encoding) to a loopback sink (${fmt(facts.exports)} exports received).`,
+      `and, proxied, the gateway Upstream's client span per request, exported as OTLP/HTTP protobuf (the default encoding) to a loopback sink (${fmt(facts.exports)} exports received). ` +
+      'The request\'s trace context is carried explicitly (TRACE_CONTEXT=explicit, the default); the two **async-local-storage** scenarios make it ' +
+      'follow every await instead, as OpenTelemetry does by default, which on Node 20 turns on promise hooks for the whole process.',
     `- **new token per request**: ${fmt(ROTATED_TOKENS)} tokens for ${fmt(ROTATED_TOKENS)} subjects cycled in order, more than the verified-token cache ` +
       'holds, so every request verifies an RS256 signature and counts against its own Redis key; the other full scenarios send one token, ' +
       'verified once and then served from the cache (a client reusing its access token).',
@@ -308,7 +317,8 @@ function report(
     markdownTable(['scenario', 'req/s', '% of bare req/s', 'p50 ms', 'p99 ms', 'CPU µs/req', 'edge CPU µs/req', 'CPU × bare', 'RSS MiB idle / after / peak', 'errors'], rows),
     '',
     `**Full edge stack with tracing keeps ${fmt(share * 100)}% of the bare route's req/s (goal ≥ ${GOAL * 100}%: ` +
-      `${share >= GOAL ? 'met' : 'missed'}) at ${fmt(cpuX, 2)}× its CPU per request; ${fmt(offShare * 100)}% with tracing off; ` +
+      `${share >= GOAL ? 'met' : 'missed'}) at ${fmt(cpuX, 2)}× its CPU per request; ${fmt(sampledShare * 100)}% with 10% of traces sampled ` +
+      `(${fmt(sampledAlsShare * 100)}% with async-local-storage); ${fmt(offShare * 100)}% with tracing off; ` +
       `${fmt(proxiedShare * 100)}% on a proxied route, the shape of Kong's 76%.** ` +
       '"edge CPU µs/req" is the CPU per request above the bare route with the same terminal. Percentages and × are medians of per-round ratios. ' +
       `CPU is the app's own (Redis's work is not counted). Highest steal seen in a run: ${fmt(steal, 1)}%; widest round-to-round spread of one ` +

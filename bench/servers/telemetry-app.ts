@@ -7,7 +7,7 @@ import pino from 'pino';
 import { Pool } from 'undici';
 import { createLogger, requestContext } from '../../libs/edge/src/logging';
 import { createMetrics, metricsMiddleware } from '../../libs/edge/src/metrics';
-import { serverSpanMiddleware, tracingMiddleware } from '../../libs/edge/src/telemetry';
+import { runInTraceContext, serverSpanMiddleware, tracingMiddleware } from '../../libs/edge/src/telemetry';
 import { problemMiddleware } from '../../libs/edge/src/errors';
 import type { EdgeState } from '../../libs/edge/src/state';
 
@@ -30,7 +30,8 @@ app.use(async (ctx, next) => {
 });
 app.use(async (ctx) => {
   if (!ctx.state.route) return;
-  const res = await upstream.request({ method: 'GET', path: ctx.path });
+  // In the request's trace context, as handler code passes it (README, trace context in handler code).
+  const res = await runInTraceContext(ctx.state.trace, () => upstream.request({ method: 'GET', path: ctx.path }));
   ctx.status = res.statusCode;
   ctx.type = 'application/json';
   ctx.body = Buffer.from(await res.body.arrayBuffer());

@@ -7,9 +7,13 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { NoopSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { createInstrumentations, startTelemetry } from '../../libs/edge/src/telemetry/sdk';
+import { isTraceContextMode } from '../../libs/edge/src/telemetry/trace-context';
 
 const mode = process.env.BENCH_TELEMETRY ?? 'off';
 const endpoint = process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+// TRACE_CONTEXT as instrument.ts reads it: unset means explicit.
+const traceContext = process.env.TRACE_CONTEXT || undefined;
+if (traceContext !== undefined && !isTraceContextMode(traceContext)) throw new Error(`TRACE_CONTEXT: unknown mode ${traceContext}`);
 
 switch (mode) {
   case 'off': // what instrument.ts does without OTEL_EXPORTER_OTLP_ENDPOINT
@@ -20,10 +24,10 @@ switch (mode) {
     break;
   case 'recording':
     // Spans recorded and dropped: what trace ids in access logs would cost without an exporter.
-    startTelemetry({ serviceName: 'bench-app', spanProcessors: [new NoopSpanProcessor()] });
+    startTelemetry({ serviceName: 'bench-app', spanProcessors: [new NoopSpanProcessor()], traceContext });
     break;
   case 'otlp': // what instrument.ts does with OTEL_EXPORTER_OTLP_ENDPOINT; the suite sets the sampler per scenario
-    startTelemetry({ serviceName: 'bench-app', otlpEndpoint: endpoint });
+    startTelemetry({ serviceName: 'bench-app', otlpEndpoint: endpoint, traceContext });
     break;
   default:
     throw new Error(`BENCH_TELEMETRY: unknown mode ${mode}`);

@@ -37,8 +37,8 @@ export { createLogger, REDACT_PATHS, requestContext, REQUEST_ID_PATTERN, request
 export type { LoggerConfig, RequestContextDeps, AccessFacts, AccessLine, AccessLevel } from './logging';
 export { EdgeMetrics, createMetrics, metricsMiddleware, recordRequest, METRICS_PATH } from './metrics';
 export type { MetricsOptions, UpstreamLabels, UpstreamOutcome, RequestFacts } from './metrics';
-export { serverSpanMiddleware, tracingMiddleware, withClientSpan, clientSpans, injectTraceContext, currentTraceId, shutdownTelemetry, isTelemetryStarted } from './telemetry';
-export type { ClientSpan } from './telemetry';
+export { serverSpanMiddleware, tracingMiddleware, withClientSpan, clientSpans, injectTraceContext, currentTraceId, runInTraceContext, shutdownTelemetry, isTelemetryStarted, ExplicitContextManager } from './telemetry';
+export type { ClientSpan, TraceContext } from './telemetry';
 // logging/, metrics/ and telemetry/ exports (telemetry owner: keep this marker line)
 export { createEdgeApp, createEdgeRuntime, serve, startService, runService, exitOnStartupError, releaseStartupMemory, STARTUP_CHECK, type StartupMemoryOptions } from './service';
 export type { EdgeAppDeps, EdgeAppOptions, EdgeRuntime, EdgeRuntimeOptions, PendingHook, Serving, ServeOptions, RunningService, ServiceDefinition, BuildService } from './service';

@@ -1,4 +1,5 @@
 /** EdgeState: the one declared shape of ctx.state across edge, gateway and services. Each field names the module that sets it. */
+import type { Context as TraceContext } from '@opentelemetry/api';
 import type { ParameterizedContext } from 'koa';
 
 /** The logger surface edge modules rely on; pino's Logger satisfies it. */
@@ -65,6 +66,11 @@ export interface EdgeState {
   compression?: { encoding: 'br' | 'gzip'; bytesIn?: number; bytesOut?: number };
   /** Set by cache: HIT or MISS, read by the access log. */
   cache?: 'HIT' | 'MISS' | 'BYPASS';
+  /**
+   * Set by telemetry's server span when tracing runs: the request's trace context. Calls made for the request carry it
+   * (Deadline, runInTraceContext, withClientSpan) so their spans join its trace (telemetry/trace-context.ts).
+   */
+  trace?: TraceContext;
   /** Set by ratelimit: the decision, read by the access log and metrics. */
   rateLimit?: { policy: string; allowed: boolean; remaining: number; /** True when the store was unreachable and the per-process fallback decided. */ storeFailure?: boolean };
 }

@@ -8,7 +8,13 @@ const SERVER = 2;
 const CLIENT = 3;
 const STATUS_ERROR = 2;
 
-function runFixture(endpoint: string): Promise<{ statuses: number[]; received: Array<string | null> }> {
+interface FixtureOutput {
+  statuses: number[];
+  received: Array<string | null>;
+  grpcReceived: Array<string | null>;
+}
+
+function runFixture(endpoint: string): Promise<FixtureOutput> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
@@ -24,7 +30,7 @@ function runFixture(endpoint: string): Promise<{ statuses: number[]; received: A
       clearTimeout(timer);
       if (code !== 0) return reject(new Error(`traced-bff exited with ${code}: ${err}`));
       try {
-        resolve(JSON.parse(out.trim().split('\n').pop() ?? '') as { statuses: number[]; received: Array<string | null> });
+        resolve(JSON.parse(out.trim().split('\n').pop() ?? '') as FixtureOutput);
       } catch {
         reject(new Error(`traced-bff printed no result: ${out} ${err}`));
       }
@@ -35,7 +41,7 @@ function runFixture(endpoint: string): Promise<{ statuses: number[]; received: A
 describe('a BFF with tracing on (createBff under the instrument entry, OTLP/HTTP to a loopback collector)', function () {
   this.timeout(30_000);
   let collector: OtlpCollector;
-  let result: { statuses: number[]; received: Array<string | null> };
+  let result: FixtureOutput;
   let spans: CollectedSpan[];
   let servers: CollectedSpan[];
 
@@ -46,9 +52,11 @@ describe('a BFF with tracing on (createBff under the instrument entry, OTLP/HTTP
     servers = spans.filter((s) => s.kind === SERVER);
   });
   after(() => collector.close());
+  // The calls of the proxied routes, in request order.
+  const proxiedCalls = () => spans.filter((s) => s.kind === CLIENT && s.attributes['rpc.system'] === undefined && !String(s.attributes['portico.operation']).startsWith('compose '));
 
-  it('answers the proxied routes (200, 200, 502 from a refused upstream) and the probe', () => {
-    expect(result.statuses).to.deep.equal([200, 200, 502, 200]);
+  it('answers the proxied routes (200, 200, 502 from a refused upstream), the composed one, the gRPC one and the probe', () => {
+    expect(result.statuses).to.deep.equal([200, 200, 502, 200, 200, 200]);
   });
 
   it('makes one SERVER span per routed request, named by method and route template, and none for the probe', () => {
@@ -56,13 +64,15 @@ describe('a BFF with tracing on (createBff under the instrument entry, OTLP/HTTP
       ['@portico/edge', 'GET /orders/:orderId', 200],
       ['@portico/edge', 'GET /orders/:orderId', 200],
       ['@portico/edge', 'GET /tickets/:ticketId', 502],
+      ['@portico/edge', 'GET /summaries/:orderId', 200],
+      ['@portico/edge', 'GET /grpc-tickets/:orderId', 200],
     ]);
-    expect(servers.map((s) => s.status)).to.deep.equal([0, 0, STATUS_ERROR]);
+    expect(servers.map((s) => s.status)).to.deep.equal([0, 0, STATUS_ERROR, 0, 0]);
     expect(spans.filter((s) => s.attributes['url.path'] === '/livez')).to.deep.equal([]);
   });
 
   it('makes exactly one CLIENT span per upstream call, the gateway’s own, as the server span’s child (no second span from instrumentation-undici)', () => {
-    const clients = spans.filter((s) => s.kind === CLIENT);
+    const clients = proxiedCalls();
     expect(clients.map((s) => [s.scope, s.name, s.attributes['portico.upstream'], s.attributes['portico.operation']])).to.deep.equal([
       ['@portico/edge', 'GET order', 'order', 'get-order'],
       ['@portico/edge', 'GET order', 'order', 'get-order'],
@@ -79,9 +89,24 @@ describe('a BFF with tracing on (createBff under the instrument entry, OTLP/HTTP
     ]);
   });
 
+  it('makes a CLIENT span per composed part as the server span’s child, a part called after another answered included', () => {
+    const composed = spans.filter((s) => s.kind === CLIENT && String(s.attributes['portico.operation']).startsWith('compose '));
+    expect(composed.map((s) => [s.name, s.attributes['portico.operation'], s.attributes['url.path'], s.parentSpanId, s.traceId])).to.deep.equal([
+      ['GET order', 'compose order', '/orders/42', servers[3]?.spanId, servers[3]?.traceId],
+      ['GET order', 'compose again', '/orders/42', servers[3]?.spanId, servers[3]?.traceId],
+    ]);
+  });
+
+  it('makes a CLIENT span for a gRPC route’s call as the server span’s child, and sends its context as traceparent metadata', () => {
+    const grpc = spans.filter((s) => s.kind === CLIENT && s.attributes['rpc.system'] === 'grpc');
+    expect(grpc.map((s) => [s.name, s.parentSpanId, s.traceId])).to.deep.equal([['portico.test.v1.TicketTestService/GetTicket', servers[4]?.spanId, servers[4]?.traceId]]);
+    expect(result.grpcReceived).to.deep.equal([`00-${grpc[0]?.traceId}-${grpc[0]?.spanId}-01`]);
+  });
+
   it('sends the upstream a W3C traceparent carrying the trace id and the CLIENT span id', () => {
-    const clients = spans.filter((s) => s.kind === CLIENT);
-    expect(result.received).to.deep.equal([`00-${clients[0]?.traceId}-${clients[0]?.spanId}-01`, `00-${clients[1]?.traceId}-${clients[1]?.spanId}-01`]);
+    const calls = spans.filter((s) => s.kind === CLIENT && s.attributes['portico.upstream'] === 'order');
+    expect(calls).to.have.length(4);
+    expect(result.received).to.deep.equal(calls.map((call) => `00-${call.traceId}-${call.spanId}-01`));
   });
 
   it('continues the trace of a caller that sent a traceparent', () => {

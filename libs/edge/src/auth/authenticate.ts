@@ -5,6 +5,7 @@
 import type { Middleware } from 'koa';
 import { ConfigError } from '../config';
 import type { EdgeContext, EdgeState } from '../state';
+import { runInTraceContext } from '../telemetry';
 import type { Authenticator } from './authenticator';
 import { invalidCredentials, missingCredentials } from './challenge';
 import type { AuthPolicy } from './policy';
@@ -59,7 +60,10 @@ export function authenticate(policy: AuthPolicy, deps: AuthenticateDeps): Middle
       return;
     }
     ctx.state.principal =
-      credential.kind === 'api-key' ? await authenticator.verifyApiKey(credential.value) : await authenticator.verifyBearer(credential.value, policy.credentials);
+      credential.kind === 'api-key'
+        ? // In the request's trace context: a Redis key store's lookup joins its trace.
+          await runInTraceContext(ctx.state.trace, () => authenticator.verifyApiKey(credential.value))
+        : await authenticator.verifyBearer(credential.value, policy.credentials);
     await next();
   };
 }

@@ -5,6 +5,7 @@
  */
 import type { Middleware, Next } from 'koa';
 import type { EdgeContext, EdgeLogger, EdgeState } from '../state';
+import { runInTraceContext } from '../telemetry';
 import { cacheKey, hasCredentials, keyInput, strippedHeaders, stripUnkeyed } from './cache-key';
 import { headersToStore, storableTtl, upstreamAgeMs } from './cacheability';
 import { captureBody } from './body-capture';
@@ -58,9 +59,10 @@ export function responseCache(policy: CachePolicy, deps: ResponseCacheDeps): Mid
     deps.logger.warn({ err, routeId: deps.routeId, operation }, 'response cache store failed; answering without it');
   }
 
-  async function lookup(key: string): Promise<{ entry?: CacheEntry; storeUsable: boolean }> {
+  // Store calls run in the request's trace context, so a Redis store's spans join its trace.
+  async function lookup(ctx: EdgeContext, key: string): Promise<{ entry?: CacheEntry; storeUsable: boolean }> {
     try {
-      return { entry: await deps.store.get(key), storeUsable: true };
+      return { entry: await runInTraceContext(ctx.state.trace, () => deps.store.get(key)), storeUsable: true };
     } catch (err) {
       storeFailed('get', err);
       return { storeUsable: false };
@@ -83,7 +85,7 @@ export function responseCache(policy: CachePolicy, deps: ResponseCacheDeps): Mid
     share(entry);
     if (!storeUsable) return;
     try {
-      await deps.store.set(key, entry, ttl);
+      await runInTraceContext(ctx.state.trace, () => deps.store.set(key, entry, ttl));
     } catch (err) {
       storeFailed('set', err);
     }
@@ -111,7 +113,7 @@ export function responseCache(policy: CachePolicy, deps: ResponseCacheDeps): Mid
     let storeUsable = true;
     let leaderCall = inFlight.get(key);
     if (!leaderCall) {
-      const found = await lookup(key);
+      const found = await lookup(ctx, key);
       if (found.entry) return serve(ctx, found.entry, now());
       storeUsable = found.storeUsable;
       leaderCall = inFlight.get(key);

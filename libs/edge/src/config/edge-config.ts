@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { durationSchema, sizeSchema } from './duration';
 import { ConfigError, deepFreeze, describeIssues } from './config-error';
 import { OTLP_PROTOCOLS, otlpProtocolIn, type OtlpProtocol } from '../telemetry/otlp-protocol';
+import { TRACE_CONTEXT_MODES, type TraceContextMode } from '../telemetry/trace-context';
 
 const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512'] as const;
 const SYMMETRIC = ['HS256', 'HS384', 'HS512'] as const;
@@ -32,6 +33,7 @@ export const edgeEnvShape = {
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ message: 'expected an http(s) URL like http://otel-collector:4318' }).optional(),
   OTEL_EXPORTER_OTLP_PROTOCOL: z.enum(OTLP_PROTOCOLS).optional(),
   OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: z.enum(OTLP_PROTOCOLS).optional(),
+  TRACE_CONTEXT: z.enum(TRACE_CONTEXT_MODES).default('explicit'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
   MAX_BODY_SIZE: sizeSchema.default(1_048_576),
@@ -56,7 +58,7 @@ export interface EdgeConfig {
     maxLifetimeMs: number;
     apiKeysFile?: string;
   };
-  telemetry: { serviceName: string; otlpEndpoint?: string; otlpProtocol: OtlpProtocol };
+  telemetry: { serviceName: string; otlpEndpoint?: string; otlpProtocol: OtlpProtocol; traceContext: TraceContextMode };
   log: { level: EdgeEnv['LOG_LEVEL'] };
   http: { trustedProxyHops: number; maxBodyBytes: number };
   lifecycle: { drainDelayMs: number; shutdownTimeoutMs: number };
@@ -122,6 +124,7 @@ export function loadConfig<Extra extends z.ZodRawShape = Record<never, never>>(
       serviceName: v.OTEL_SERVICE_NAME ?? options.serviceName,
       otlpEndpoint: v.OTEL_EXPORTER_OTLP_ENDPOINT,
       otlpProtocol: otlpProtocolIn(v) ?? 'http/protobuf',
+      traceContext: v.TRACE_CONTEXT,
     },
     log: { level: v.LOG_LEVEL },
     http: { trustedProxyHops: v.TRUSTED_PROXY_HOPS, maxBodyBytes: v.MAX_BODY_SIZE },

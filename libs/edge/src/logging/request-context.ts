@@ -36,8 +36,7 @@ export function requestContext(deps: RequestContextDeps): Middleware<EdgeState> 
     ctx.state.clientAddress = clientAddressFrom(ctx.req.socket.remoteAddress, ctx.req.headers['x-forwarded-for'], trustedProxyHops);
     // Set before next() so the id survives a failure: problem-middleware keeps X-Request-Id on error responses.
     ctx.set('X-Request-Id', requestId);
-    // Captured now: the server span is active here, but maybe not in the 'finish' listener.
-    const traceId = currentTraceId();
+    const traceId = currentTraceId(ctx.state.trace);
     whenResponseDone(ctx.res, () => {
       const { route, principal, rateLimit, cache, clientAddress } = ctx.state;
       logAccess(accessLogger, ctx.res, { requestId, traceId, method: ctx.method, path: ctx.path, route, principal, clientAddress, rateLimit, cache }, started);

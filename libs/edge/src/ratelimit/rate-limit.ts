@@ -4,6 +4,7 @@
  */
 import type { Middleware } from 'koa';
 import { EdgeError } from '../errors';
+import { runInTraceContext } from '../telemetry';
 import type { EdgeContext, EdgeLogger, EdgeState } from '../state';
 import { quotaFor, rateLimitIdentity, type RateLimitPolicy } from './rate-limit-policy';
 import type { RateLimitDecision, RateLimitStore } from './store';
@@ -66,7 +67,8 @@ function limiter(policy: RateLimitPolicy, deps: RateLimitDeps, limits: Limiter):
     let decision: RateLimitDecision;
     let storeFailure = false;
     try {
-      decision = await deps.store.decide(key, limit, windowMs);
+      // In the request's trace context, so the store's Redis span joins its trace.
+      decision = await runInTraceContext(ctx.state.trace, () => deps.store.decide(key, limit, windowMs));
     } catch (err) {
       storeFailure = true;
       warnOnce(ctx, err);

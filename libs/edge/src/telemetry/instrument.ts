@@ -1,11 +1,12 @@
 /**
  * Entry point `node --import @portico/edge/instrument dist/main.js`: starts tracing before Koa, undici and ioredis load.
- * Reads the tracing SDK's own OTEL_* variables (docs/style.md's one exception to "only loadConfig reads the environment"):
+ * Reads the tracing SDK's own OTEL_* variables and TRACE_CONTEXT (docs/style.md's one exception to "only loadConfig reads the environment"):
  * without OTEL_EXPORTER_OTLP_ENDPOINT nothing is started. The SDK itself also honours OTEL_TRACES_SAMPLER(_ARG) and
  * OTEL_SDK_DISABLED.
  */
 import type * as Sdk from './sdk';
 import { OTLP_PROTOCOLS, isOtlpProtocol, otlpProtocolIn, type OtlpProtocol } from './otlp-protocol';
+import { TRACE_CONTEXT_MODES, isTraceContextMode, type TraceContextMode } from './trace-context';
 
 const endpoint = process.env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() || undefined;
 let otlpEndpoint: string | undefined;
@@ -23,10 +24,18 @@ if (protocol !== undefined && !isOtlpProtocol(protocol)) {
   otlpEndpoint = undefined;
 } else otlpProtocol = protocol;
 
+// Likewise TRACE_CONTEXT: loadConfig stops the service on an unknown mode; until then nothing is exported.
+const traceContextSetting = process.env.TRACE_CONTEXT?.trim() || undefined;
+let traceContext: TraceContextMode | undefined;
+if (traceContextSetting !== undefined && !isTraceContextMode(traceContextSetting)) {
+  console.warn(`telemetry: TRACE_CONTEXT ${JSON.stringify(traceContextSetting)} is not one of ${TRACE_CONTEXT_MODES.join(', ')}; spans are not exported`);
+  otlpEndpoint = undefined;
+} else traceContext = traceContextSetting;
+
 // The SDK costs ~180 ms and ~27 MB to load: only when spans will be exported. require(), not import(): the hooks must be
 // in place before this preload returns and the service's own modules load.
 if (otlpEndpoint) {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { startTelemetry } = require('./sdk') as typeof Sdk;
-  startTelemetry({ serviceName: process.env.OTEL_SERVICE_NAME?.trim() || undefined, otlpEndpoint, otlpProtocol });
+  startTelemetry({ serviceName: process.env.OTEL_SERVICE_NAME?.trim() || undefined, otlpEndpoint, otlpProtocol, traceContext });
 }

@@ -14,6 +14,7 @@ import { BatchSpanProcessor, type SpanExporter, type SpanProcessor } from '@open
 import { isTelemetryStarted, registerTelemetryShutdown } from './shutdown';
 import { isSelfTracedOrigin } from './spans';
 import type { OtlpProtocol } from './otlp-protocol';
+import { ExplicitContextManager, type TraceContextMode } from './trace-context';
 
 /** How to start tracing; instrument.ts derives it from the OTEL_* variables. */
 export interface TelemetryOptions {
@@ -30,6 +31,8 @@ export interface TelemetryOptions {
   spanExporter?: SpanExporter;
   /** Span processors used as given, e.g. a SimpleSpanProcessor over an InMemorySpanExporter in tests; wins over the rest. */
   spanProcessors?: SpanProcessor[];
+  /** How a request's context reaches its calls (TRACE_CONTEXT, trace-context.ts): `explicit` unless told otherwise. */
+  traceContext?: TraceContextMode;
 }
 
 /**
@@ -49,6 +52,8 @@ export function startTelemetry(options: TelemetryOptions = {}): boolean {
     logRecordProcessors: [],
     textMapPropagator: new W3CTraceContextPropagator(),
     instrumentations: createInstrumentations(),
+    // Without one the SDK installs its AsyncLocalStorage context manager.
+    ...(options.traceContext === 'async-local-storage' ? {} : { contextManager: new ExplicitContextManager() }),
   });
   sdk.start();
   registerTelemetryShutdown(() => sdk.shutdown());

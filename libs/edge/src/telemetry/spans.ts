@@ -18,8 +18,8 @@ const ATTR_HTTP_ROUTE = 'http.route';
 export const UNTRACED_PATHS: readonly string[] = ['/livez', '/readyz', '/metrics'];
 
 /**
- * Koa middleware, outermost: the request's SERVER span, continuing the caller's trace when it sent a `traceparent`, made
- * active for everything after it and ended when the response finishes or the client goes away. Probes and scrapes get
+ * Koa middleware, outermost: the request's SERVER span, continuing the caller's trace when it sent a `traceparent`, put
+ * on `ctx.state.trace` (and made active) for everything after it and ended when the response finishes or the client goes away. Probes and scrapes get
  * none. Without a started SDK it only calls next().
  *
  * Portico makes this span itself rather than through @opentelemetry/instrumentation-http, which wraps every listener of
@@ -53,7 +53,10 @@ export function serverSpanMiddleware(ignorePaths: readonly string[] = UNTRACED_P
     };
     res.once('finish', end);
     res.once('close', end);
-    return context.with(trace.setSpan(parent, span), next);
+    const active = trace.setSpan(parent, span);
+    // Carried on the request from here (TRACE_CONTEXT, trace-context.ts): the span stays this request's after any await.
+    ctx.state.trace = active;
+    return context.with(active, next);
   };
 }
 
@@ -64,7 +67,7 @@ export function serverSpanMiddleware(ignorePaths: readonly string[] = UNTRACED_P
  */
 export function tracingMiddleware(): Middleware<EdgeState> {
   return function tracing(ctx, next) {
-    const span = trace.getActiveSpan();
+    const span = trace.getSpan(ctx.state.trace ?? context.active());
     return span?.isRecording() ? traced(ctx, next, span) : next();
   };
 }
@@ -88,11 +91,12 @@ async function traced(ctx: EdgeContext, next: Next, span: Span): Promise<void> {
 }
 
 /**
- * Runs `fn` inside a CLIENT span named `name` (for clients the SDK does not instrument, e.g. gRPC); a rejection is
- * recorded on the span and rethrown.
+ * Runs `fn` inside a CLIENT span named `name` (for clients the SDK does not instrument, e.g. gRPC), a child of `parent`
+ * (the request's `ctx.state.trace`; the active context when omitted); a rejection is recorded on the span and rethrown.
+ * The span is active while fn starts: injectTraceContext() called before fn's first await carries it.
  */
-export async function withClientSpan<T>(name: string, attributes: Attributes, fn: (span: Span) => Promise<T>): Promise<T> {
-  return tracer.startActiveSpan(name, { kind: SpanKind.CLIENT, attributes }, async (span) => {
+export async function withClientSpan<T>(name: string, attributes: Attributes, fn: (span: Span) => Promise<T>, parent?: TraceContext): Promise<T> {
+  return tracer.startActiveSpan(name, { kind: SpanKind.CLIENT, attributes }, parent ?? context.active(), async (span) => {
     try {
       return await fn(span);
     } catch (err) {
@@ -132,17 +136,18 @@ export function isSelfTracedOrigin(origin: unknown): boolean {
 
 /**
  * Span starter for calls to `origin`, for a client that traces its calls itself (the gateway's upstream pools): each
- * start() makes a CLIENT span under the active span, or returns undefined when no request is traced. Cheaper than
+ * start() makes a CLIENT span under `parent` (the call's request context; the active one when omitted), or returns
+ * undefined when no request is traced. Cheaper than
  * instrumentation-undici, which parses the URL and every header of each call. Undefined when tracing is off (decided at
  * start-up, by the instrument entry), so an untraced service pays nothing per call.
  */
-export function clientSpans(origin: string): ((name: string, attributes: Attributes) => ClientSpan | undefined) | undefined {
+export function clientSpans(origin: string): ((name: string, attributes: Attributes, parent?: TraceContext) => ClientSpan | undefined) | undefined {
   const url = new URL(origin);
   selfTracedOrigins().add(url.origin);
   if (!isTelemetryStarted()) return undefined;
   const serverAttributes: Attributes = { 'server.address': url.hostname, 'server.port': Number(url.port || (url.protocol === 'https:' ? 443 : 80)) };
-  return (name, attributes) => {
-    const parent = context.active();
+  return (name, attributes, traced) => {
+    const parent = traced ?? context.active();
     // Like requireParentforSpans: a call outside any request (a background refresh) starts no trace of its own.
     if (trace.getSpan(parent) === undefined) return undefined;
     const span = tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes: { ...serverAttributes, ...attributes } }, parent);
@@ -163,9 +168,9 @@ export function injectTraceContext<H extends Record<string, unknown>>(headers: H
   return headers;
 }
 
-/** The active trace id (32 hex digits), or undefined when no valid span is active. */
-export function currentTraceId(): string | undefined {
-  const spanContext = trace.getActiveSpan()?.spanContext();
+/** The trace id (32 hex digits) of `traced` (a request's `ctx.state.trace`) or else of the active context; undefined when it holds no valid span. */
+export function currentTraceId(traced?: TraceContext): string | undefined {
+  const spanContext = trace.getSpan(traced ?? context.active())?.spanContext();
   return spanContext && isSpanContextValid(spanContext) ? spanContext.traceId : undefined;
 }
 
@@ -182,7 +187,10 @@ export function tracedContext(): TraceContext | undefined {
   return isTracedRequest() ? context.active() : undefined;
 }
 
-/** Runs `fn` with `traced` as the active context, so the client spans it makes join that request's trace. */
-export function runInTraceContext<T>(traced: TraceContext, fn: () => T): T {
-  return context.with(traced, fn);
+/**
+ * Runs `fn` with `traced` (a request's `ctx.state.trace`) as the active context, so the client spans fn's instrumented
+ * calls start before its first await join that request's trace; just calls fn when `traced` is undefined or already active.
+ */
+export function runInTraceContext<T>(traced: TraceContext | undefined, fn: () => T): T {
+  return traced === undefined || context.active() === traced ? fn() : context.with(traced, fn);
 }

@@ -42,6 +42,12 @@ describe('loadConfig (edge config)', () => {
     expect(() => loadConfig({ serviceName: 'x' }, { ...base, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).to.throw(ConfigError, /OTEL_EXPORTER_OTLP_PROTOCOL/);
   });
 
+  it('carries trace context explicitly unless TRACE_CONTEXT names AsyncLocalStorage, and names an unknown mode', () => {
+    expect(loadConfig({ serviceName: 'x' }, base).edge.telemetry.traceContext).to.equal('explicit');
+    expect(loadConfig({ serviceName: 'x' }, { ...base, TRACE_CONTEXT: 'async-local-storage' }).edge.telemetry.traceContext).to.equal('async-local-storage');
+    expect(() => loadConfig({ serviceName: 'x' }, { ...base, TRACE_CONTEXT: 'implicit' })).to.throw(ConfigError, /TRACE_CONTEXT/);
+  });
+
   it('rejects a shared secret next to a JWKS, and HS mixed with RS', () => {
     const env = { ...base, JWT_SECRET: 's'.repeat(32), JWKS_URL: 'http://127.0.0.1:1/jwks', JWT_ISSUER: 'i', JWT_AUDIENCE: 'a', JWT_ALGORITHMS: 'HS256,RS256' };
     expect(() => loadConfig({ serviceName: 'x' }, env)).to.throw(ConfigError, /not both[\s\S]*never mix/);

@@ -6,9 +6,9 @@ import { runFixture } from './fixtures/run-fixture';
 
 const SERVER = 2; // OTLP's SPAN_KIND_SERVER
 
-function runMain(env: NodeJS.ProcessEnv): Promise<{ status: number; started: boolean; recording: boolean }> {
+function runMain(env: NodeJS.ProcessEnv): Promise<{ status: number; started: boolean; recording: boolean; contextOutlivesAwait: boolean }> {
   const instrument = join(__dirname, '..', '..', 'src', 'telemetry', 'instrument.ts');
-  return runFixture(join(__dirname, 'fixtures', 'instrumented-main.ts'), { env: { OTEL_EXPORTER_OTLP_ENDPOINT: '', OTEL_SERVICE_NAME: '', ...env }, preload: [instrument] });
+  return runFixture(join(__dirname, 'fixtures', 'instrumented-main.ts'), { env: { OTEL_EXPORTER_OTLP_ENDPOINT: '', OTEL_SERVICE_NAME: '', TRACE_CONTEXT: '', ...env }, preload: [instrument] });
 }
 
 describe('telemetry/instrument entry point (child process)', function () {
@@ -25,7 +25,7 @@ describe('telemetry/instrument entry point (child process)', function () {
   ] as const) {
     it(`exports spans over OTLP/HTTP (${protocol ?? 'protobuf by default'}) to OTEL_EXPORTER_OTLP_ENDPOINT and flushes them on shutdownTelemetry()`, async () => {
       const result = await runMain({ OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, OTEL_SERVICE_NAME: 'mobile-bff', OTEL_EXPORTER_OTLP_PROTOCOL: protocol ?? '' });
-      expect(result).to.deep.equal({ status: 200, started: true, recording: true });
+      expect(result).to.deep.equal({ status: 200, started: true, recording: true, contextOutlivesAwait: false });
       expect(collector.exports.map((e) => [e.path, e.contentType.split(';')[0]])).to.deep.equal([['/v1/traces', contentType]]);
       const server = collector.spans().filter((s) => s.kind === SERVER);
       expect(server.map((s) => [s.service, s.name, s.attributes['http.route']])).to.deep.equal([['mobile-bff', 'GET /orders/:orderId', '/orders/:orderId']]);
@@ -35,13 +35,25 @@ describe('telemetry/instrument entry point (child process)', function () {
 
   it('exports nothing, and still serves, when OTEL_EXPORTER_OTLP_PROTOCOL names an encoding it does not speak', async () => {
     const result = await runMain({ OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' });
-    expect(result).to.deep.equal({ status: 200, started: false, recording: false });
+    expect(result).to.deep.equal({ status: 200, started: false, recording: false, contextOutlivesAwait: false });
+    expect(collector.exports).to.deep.equal([]);
+  });
+
+  it('keeps the active context across awaits under TRACE_CONTEXT=async-local-storage, and only there', async () => {
+    const result = await runMain({ OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, TRACE_CONTEXT: 'async-local-storage' });
+    expect(result).to.deep.equal({ status: 200, started: true, recording: true, contextOutlivesAwait: true });
+    expect(collector.exports).to.have.length(1);
+  });
+
+  it('exports nothing, and still serves, when TRACE_CONTEXT names a mode it does not know', async () => {
+    const result = await runMain({ OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, TRACE_CONTEXT: 'implicit' });
+    expect(result).to.deep.equal({ status: 200, started: false, recording: false, contextOutlivesAwait: false });
     expect(collector.exports).to.deep.equal([]);
   });
 
   it('starts nothing (no span recorded, none exported) and still serves when no endpoint is set', async () => {
     const result = await runMain({});
-    expect(result).to.deep.equal({ status: 200, started: false, recording: false });
+    expect(result).to.deep.equal({ status: 200, started: false, recording: false, contextOutlivesAwait: false });
     await new Promise((r) => setTimeout(r, 100));
     expect(collector.exports).to.deep.equal([]);
   });

@@ -2,6 +2,7 @@
  * Deadline: the absolute time by which a request's answer must be built (docs/edge-defaults.md › Upstreams: 5 s by default),
  * shared by every try and composition branch, plus the client's "went away" signal. Timers live with whoever waits.
  */
+import type { TraceContext } from '@portico/edge';
 import { UpstreamAbort } from '../upstream-faults';
 import type { CallSignal } from './upstream-types';
 
@@ -13,11 +14,13 @@ export class Deadline {
   /**
    * @param at absolute epoch ms
    * @param clientSignal aborted when the client goes away (or a sibling required part failed)
+   * @param trace the request's trace context (`ctx.state.trace`): calls made under this deadline join its trace
    */
   constructor(
     readonly at: number,
     readonly clientSignal?: CallSignal,
     private readonly now: () => number = Date.now,
+    readonly trace?: TraceContext,
   ) {}
 
   /** A deadline `ms` from now. */
@@ -35,9 +38,9 @@ export class Deadline {
     return this.remaining() === 0 || this.clientSignal?.aborted === true;
   }
 
-  /** A deadline `marginMs` earlier, for a branch that must leave time to build the answer; same client signal. */
+  /** A deadline `marginMs` earlier, for a branch that must leave time to build the answer; same client signal and trace. */
   child(marginMs: number): Deadline {
-    return new Deadline(Math.min(this.at, this.at - marginMs), this.clientSignal, this.now);
+    return new Deadline(Math.min(this.at, this.at - marginMs), this.clientSignal, this.now, this.trace);
   }
 
   /**

@@ -5,7 +5,7 @@
  */
 import type { Dispatcher, Pool } from 'undici';
 import { Readable } from 'node:stream';
-import { UndiciPool, type EdgeLogger, type UpstreamLabels, type UpstreamOutcome } from '@portico/edge';
+import { UndiciPool, type EdgeLogger, type TraceContext, type UpstreamLabels, type UpstreamOutcome } from '@portico/edge';
 import type { Upstream, UpstreamCall, UpstreamPolicy } from './upstream-types';
 import { CircuitBreaker, type BreakerState } from './breaker';
 import { Bulkhead } from './bulkhead';
@@ -27,7 +27,7 @@ export interface UpstreamSpan {
 }
 
 /** Starts a span for one call, or returns undefined when the request is not traced. */
-export type UpstreamSpanStarter = (name: string, attributes: Record<string, string | number>) => UpstreamSpan | undefined;
+export type UpstreamSpanStarter = (name: string, attributes: Record<string, string | number>, parent?: TraceContext) => UpstreamSpan | undefined;
 
 /** Collaborators of an upstream, created once at start-up. */
 export interface HttpUpstreamDeps {
@@ -110,7 +110,7 @@ export class HttpUpstream implements Upstream {
       'url.path': pathOnly(call.path),
       'portico.upstream': this.name,
       'portico.operation': call.operation,
-    });
+    }, call.trace);
     try {
       if (call.signal?.aborted) throw new UpstreamAbort('client');
       if (!this.bulkhead.tryAcquire()) {

@@ -129,6 +129,7 @@ export class ServiceClient {
       body: payload ?? null,
       deadline: opts.deadline.at,
       signal: opts.deadline.clientSignal,
+      trace: opts.deadline.trace,
       retries: idempotent ? this.retries : 0,
       operation: opts.operation ?? `${m} ${path}`,
       tryTimeoutMs: opts.timeoutMs ?? this.options.timeoutMs,

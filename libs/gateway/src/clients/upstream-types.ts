@@ -1,5 +1,6 @@
 /** The contract between the proxy, service clients and the resilience layer: one Upstream per backend origin. Implementations live in upstreams.ts. */
 import type { Readable } from 'node:stream';
+import type { TraceContext } from '@portico/edge';
 import type { UpstreamResponse } from './upstream-exchange';
 
 /** Per-upstream resilience settings; every value has an docs/edge-defaults.md default. */
@@ -55,6 +56,8 @@ export interface UpstreamCall {
   operation: string;
   /** Per-try time to response headers, ms, when shorter than the upstream's headersTimeoutMs. */
   tryTimeoutMs?: number;
+  /** The request's trace context (`ctx.state.trace`, or Deadline.trace): the call's CLIENT span joins its trace. */
+  trace?: TraceContext;
 }
 
 /** A backend reached over a keep-alive undici pool, behind a breaker and a bulkhead. */

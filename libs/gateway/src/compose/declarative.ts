@@ -8,7 +8,7 @@ import { isUtf8 } from 'node:buffer';
 import type { ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
 import type { Middleware } from 'koa';
-import { EdgeError, type EdgeContext, type EdgeLogger, type EdgeState } from '@portico/edge';
+import { EdgeError, type EdgeContext, type EdgeLogger, type EdgeState, type TraceContext } from '@portico/edge';
 import { ServiceClient, type ServiceClientOptions } from '../clients/service-client';
 import type { JsonBytes } from '../clients/json-body';
 import type { Upstreams } from '../clients/upstreams';
@@ -61,6 +61,8 @@ export interface ComposeRequest {
   log?: LazyLogger;
   /** The route deadline (ms since the epoch). */
   deadline: number;
+  /** The request's trace context (`ctx.state.trace`): every part's call joins its trace. */
+  trace?: TraceContext;
 }
 
 /** A composed answer: its body, whether parts are missing from it, and the body as JSON. */
@@ -191,7 +193,7 @@ export function composer(spec: ComposeSpec, deps: ComposeDeps): Composer {
     if (fields !== undefined) selectFields(emptyAnswer, fields, known);
     // So is a path or query value that does not fit a gRPC request field.
     for (const plan of plans) plan.grpc?.check(params, query);
-    const branch = branchDeadlineOf(request.res, request.deadline, spec.margin);
+    const branch = branchDeadlineOf(request.res, request.deadline, spec.margin, request.trace);
     const headers = { ...deps.headers?.(request.principal), 'x-request-id': request.requestId };
     try {
       const check = owner && { ...owner, subject: request.principal?.subject };
@@ -224,6 +226,7 @@ export function composeTerminal(compose: Composer, routeTimeoutMs: number = DEFA
       requestId: state.requestId,
       log: () => state.log,
       deadline: state.deadline ?? Date.now() + routeTimeoutMs,
+      trace: state.trace,
     });
     ctx.status = 200;
     ctx.set('Content-Type', JSON_TYPE);

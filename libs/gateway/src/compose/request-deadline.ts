@@ -1,6 +1,6 @@
 /** The Deadline of one Koa request: the route chain's `ctx.state.deadline` (or a default), tied to the client going away. */
 import type { ServerResponse } from 'node:http';
-import type { EdgeContext } from '@portico/edge';
+import type { EdgeContext, TraceContext } from '@portico/edge';
 import { Deadline, DEFAULT_ROUTE_DEADLINE_MS } from '../clients/deadline';
 import type { CallSignal } from '../clients/upstream-types';
 import { ClientGone } from '../clients/client-gone';
@@ -28,7 +28,7 @@ export function clientGoneSignal(ctx: EdgeContext): AbortSignal {
 /** The request's deadline: `ctx.state.deadline` when the route chain set one, else now + `defaultMs` (5 s). */
 export function requestDeadline(ctx: EdgeContext, defaultMs: number = DEFAULT_ROUTE_DEADLINE_MS, signal: CallSignal = new ClientGone(ctx.res)): Deadline {
   const at = ctx.state.deadline ?? Date.now() + defaultMs;
-  return new Deadline(at, signal);
+  return new Deadline(at, signal, Date.now, ctx.state.trace);
 }
 
 /** The deadline shared by the branches of one composed request, and the one switch that stops them all. */
@@ -47,11 +47,14 @@ export interface BranchDeadline {
  * AbortController: every call of every branch adds and removes a listener, which an EventTarget makes costly.
  */
 export function branchDeadline(ctx: EdgeContext, marginMs: number, defaultMs: number = DEFAULT_ROUTE_DEADLINE_MS): BranchDeadline {
-  return branchDeadlineOf(ctx.res, ctx.state.deadline ?? Date.now() + defaultMs, marginMs);
+  return branchDeadlineOf(ctx.res, ctx.state.deadline ?? Date.now() + defaultMs, marginMs, ctx.state.trace);
 }
 
-/** branchDeadline for a request served without a Koa context: the client's response and the route deadline (ms since the epoch). */
-export function branchDeadlineOf(res: ServerResponse, at: number, marginMs: number): BranchDeadline {
+/**
+ * branchDeadline for a request served without a Koa context: the client's response, the route deadline (ms since the
+ * epoch) and the request's trace context, if traced.
+ */
+export function branchDeadlineOf(res: ServerResponse, at: number, marginMs: number, trace?: TraceContext): BranchDeadline {
   const gone = new ClientGone(res);
-  return { deadline: new Deadline(at, gone).child(marginMs), cancel: () => gone.abort() };
+  return { deadline: new Deadline(at, gone, Date.now, trace).child(marginMs), cancel: () => gone.abort() };
 }

@@ -62,6 +62,7 @@ export class GrpcClient {
       request,
       deadline: options.deadline.at,
       signal: options.deadline.clientSignal,
+      trace: options.deadline.trace,
       metadata: { ...options.metadata, ...requestMetadata(options.ctx) },
       retries: idempotent ? UPSTREAM_DEFAULTS.retry.maxRetries : 0,
       operation: options.operation ?? `${m.service.split('.').pop() ?? m.service}/${m.name}`,

@@ -43,7 +43,7 @@ export function grpcRoute(route: RouteDefinition, deps: GrpcRouteDeps): Middlewa
     const deadline = requestDeadline(ctx, route.policy.timeout);
     const metadata = { ...added, ...requestMetadata(ctx) };
     if (route.forwardAuthorization && ctx.get('authorization')) metadata.authorization = ctx.get('authorization');
-    const reply = await upstream.call({ method, request, deadline: deadline.at, signal: deadline.clientSignal, metadata, retries, operation: route.id });
+    const reply = await upstream.call({ method, request, deadline: deadline.at, signal: deadline.clientSignal, metadata, retries, operation: route.id, trace: deadline.trace });
     ctx.status = 200;
     ctx.body = reply;
   };

@@ -4,7 +4,7 @@
  * What a status means at the edge is grpc-faults.ts's table; building requests is the route's or the client's job.
  */
 import { Client, Metadata, connectivityState, credentials, status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
-import { EdgeError, injectTraceContext, withClientSpan, type EdgeLogger, type UpstreamOutcome } from '@portico/edge';
+import { EdgeError, injectTraceContext, withClientSpan, type EdgeLogger, type TraceContext, type UpstreamOutcome } from '@portico/edge';
 import { CircuitBreaker, type BreakerOutcome, type BreakerState, type BreakerTicket } from '../clients/breaker';
 import { Bulkhead } from '../clients/bulkhead';
 import { RetryBudget, backoffDelay } from '../clients/retry';
@@ -32,6 +32,8 @@ export interface GrpcCall {
   operation: string;
   /** Per-try limit, ms, when shorter than the policy's callTimeoutMs. */
   tryTimeoutMs?: number;
+  /** The request's trace context (`ctx.state.trace`, or Deadline.trace): the call's CLIENT span joins its trace. */
+  trace?: TraceContext;
 }
 
 /** Collaborators of a gRPC upstream, created once at start-up. */
@@ -144,7 +146,7 @@ export class GrpcUpstream {
           if (isGrpcError(err)) span.setAttribute('rpc.grpc.status_code', err.code);
           throw err;
         }
-      });
+      }, call.trace);
       this.breaker.record(ticket, 'success');
       return value;
     } catch (err) {

@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Middleware } from 'koa';
-import { EdgeError, type EdgeContext, type EdgeState } from '@portico/edge';
+import { EdgeError, type EdgeContext, type EdgeState, type TraceContext } from '@portico/edge';
 import type { Upstream } from '../clients/upstream-types';
 import type { RouteDefinition, UpstreamTarget } from '../routing-map/load-routing-map';
 import { buildPath } from '../routing-map/path-pattern';
@@ -46,6 +46,8 @@ export interface ForwardInput {
   parsedBody?: unknown;
   /** The route deadline (ms since the epoch). */
   deadline: number;
+  /** The request's trace context (`ctx.state.trace`): the upstream call's CLIENT span joins its trace. */
+  trace?: TraceContext;
 }
 
 /** What to answer: status, client-safe headers, and the body (none for HEAD and 204/205/304). */
@@ -95,6 +97,7 @@ export function createForwarder(route: RouteDefinition, deps: ProxyDeps): Forwar
         // A streamed body cannot be replayed, so it is sent once whatever the route allows.
         retries: limiter ? 0 : retries,
         operation: route.id,
+        trace: input.trace,
       });
     } catch (err) {
       if (limiter?.exceeded) throw payloadTooLarge(limit);
@@ -140,6 +143,7 @@ export function forwardingTerminal(forward: Forwarder, timeout: number): Middlew
       principal: ctx.state.principal,
       parsedBody: ctx.state.body,
       deadline: ctx.state.deadline ?? Date.now() + timeout,
+      trace: ctx.state.trace,
     });
     ctx.status = answer.status;
     for (const [name, value] of Object.entries(answer.headers)) ctx.set(name, value);

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { context, propagation, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import { problemType } from '@portico/edge';
+import { ExplicitContextManager, problemType } from '@portico/edge';
 import { FIXTURE_PROTOS, eventually, startGrpcBff, startGrpcServer, type TestGrpcServer } from './grpc-harness';
 
 const SERVICE = 'portico.test.v1.TicketTestService';
@@ -122,7 +122,7 @@ describe('gRPC metadata: W3C trace context from the client span', function () {
   before(async () => {
     // Context manager, W3C propagator and tracer, as instrument.ts sets them up in production; torn down again below
     // so other suites run without tracing.
-    provider.register();
+    provider.register({ contextManager: new ExplicitContextManager() });
     server = await startGrpcServer(FIXTURE_PROTOS, 'portico/test/v1/tickets.proto', SERVICE, { GetTicket: ticket, UpdateTicket: ticket });
     bff = await startGrpcBff(ROUTES, { env: { TICKETS_GRPC_ADDRESS: server.address, GRPC_PROTO_PATH: FIXTURE_PROTOS } });
   });
