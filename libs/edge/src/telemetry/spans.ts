@@ -4,9 +4,9 @@
  * is a no-op.
  */
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, isSpanContextValid, type Attributes, type Span } from '@opentelemetry/api';
-import type { Middleware, Next } from 'koa';
+import type { Middleware } from 'koa';
 import { toEdgeError } from '../errors';
-import type { EdgeContext, EdgeState } from '../state';
+import type { EdgeState } from '../state';
 import { isTelemetryStarted } from './shutdown';
 
 const tracer = trace.getTracer('@portico/edge');
@@ -19,8 +19,9 @@ export const UNTRACED_PATHS: readonly string[] = ['/livez', '/readyz', '/metrics
 
 /**
  * Koa middleware, outermost: the request's SERVER span, continuing the caller's trace when it sent a `traceparent`, put
- * on `ctx.state.trace` (and made active) for everything after it and ended when the response finishes or the client goes away. Probes and scrapes get
- * none. Without a started SDK it only calls next().
+ * on `ctx.state.trace` (and made active) for everything after it. It ends when the response finishes or the client goes
+ * away, named `${method} ${template}` by then when a route matched. Probes and scrapes get none. Without a started SDK
+ * it only calls next().
  *
  * Portico makes this span itself rather than through @opentelemetry/instrumentation-http, which wraps every listener of
  * every request and response: in one bench/edge-stack.ts run against the tree that still used it, a traced request of
@@ -41,18 +42,26 @@ export function serverSpanMiddleware(ignorePaths: readonly string[] = UNTRACED_P
     const userAgent = req.headers['user-agent'];
     if (userAgent) attributes['user_agent.original'] = userAgent;
     const span = tracer.startSpan(ctx.method, { kind: SpanKind.SERVER, attributes }, parent);
-    const res = ctx.res;
-    const end = (): void => {
-      res.off('finish', end);
-      res.off('close', end);
-      const status = res.statusCode;
-      span.setAttribute('http.response.status_code', status);
-      if (!res.writableFinished) span.setAttribute('portico.client_aborted', true);
-      if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
-      span.end();
-    };
-    res.once('finish', end);
-    res.once('close', end);
+    // A span the sampler dropped records nothing: only its context travels on (traceparent with sampled=0).
+    if (span.isRecording()) {
+      const res = ctx.res;
+      // node:http emits 'close' on every response: after 'finish' when it was sent whole, alone when the client went first.
+      // Named here, not after the chain: a request whose client went away ends before its chain does.
+      res.once('close', () => {
+        const { route, requestId } = ctx.state;
+        if (route) {
+          span.updateName(`${ctx.method} ${route.template}`);
+          span.setAttribute(ATTR_HTTP_ROUTE, route.template);
+          span.setAttribute('portico.route.id', route.id);
+        }
+        if (requestId) span.setAttribute('portico.request.id', requestId);
+        const status = res.statusCode;
+        span.setAttribute('http.response.status_code', status);
+        if (!res.writableFinished) span.setAttribute('portico.client_aborted', true);
+        if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+        span.end();
+      });
+    }
     const active = trace.setSpan(parent, span);
     // Carried on the request from here (TRACE_CONTEXT, trace-context.ts): the span stays this request's after any await.
     ctx.state.trace = active;
@@ -61,33 +70,20 @@ export function serverSpanMiddleware(ignorePaths: readonly string[] = UNTRACED_P
 }
 
 /**
- * Koa middleware, inside problem+json: after the route chain ran, names the active server span `${method} ${template}`
- * and records the route, the request id and any error that becomes a 5xx. Never the raw path or the principal. Does
- * nothing when no recording span is active.
+ * Koa middleware, inside problem+json: records on the request's server span any error that becomes a 5xx (client errors
+ * are answers, not faults). Does nothing when the request's span is not recording. The span's name (`${method}
+ * ${template}`), route and request id are set by serverSpanMiddleware when it ends: never the raw path or the principal.
  */
 export function tracingMiddleware(): Middleware<EdgeState> {
   return function tracing(ctx, next) {
     const span = trace.getSpan(ctx.state.trace ?? context.active());
-    return span?.isRecording() ? traced(ctx, next, span) : next();
+    return span?.isRecording() ? next().catch((err: unknown) => recordFault(span, err)) : next();
   };
 }
 
-async function traced(ctx: EdgeContext, next: Next, span: Span): Promise<void> {
-  try {
-    await next();
-  } catch (err) {
-    // Client errors are answers, not faults; only what becomes a 5xx is an exception on the span.
-    if (toEdgeError(err).status >= 500) span.recordException(err instanceof Error ? err : String(err));
-    throw err;
-  } finally {
-    const route = ctx.state.route;
-    if (route) {
-      span.updateName(`${ctx.method} ${route.template}`);
-      span.setAttribute(ATTR_HTTP_ROUTE, route.template);
-      span.setAttribute('portico.route.id', route.id);
-    }
-    if (ctx.state.requestId) span.setAttribute('portico.request.id', ctx.state.requestId);
-  }
+function recordFault(span: Span, err: unknown): never {
+  if (toEdgeError(err).status >= 500) span.recordException(err instanceof Error ? err : String(err));
+  throw err;
 }
 
 /**

@@ -43,7 +43,7 @@ for (const mode of ['explicit', 'async-local-storage'] as const) describe(`start
   });
 
   it('answers every request and registers the shutdown hook', () => {
-    expect(result.statuses).to.deep.equal([200, 200, 200]);
+    expect(result.statuses).to.deep.equal([200, 200, 200, 200]);
     expect(result.started).to.equal(true);
   });
 
@@ -103,7 +103,7 @@ for (const mode of ['explicit', 'async-local-storage'] as const) describe(`start
   });
 
   it('sends the upstream a W3C traceparent carrying the trace id and the undici span id', () => {
-    expect(result.received).to.have.length(2);
+    expect(result.received).to.have.length(3);
     servers.forEach((server, i) => {
       const undici = result.spans.find((s) => s.parentSpanId === server.spanId && s.scope === '@opentelemetry/instrumentation-undici');
       expect(result.received[i]).to.equal(`00-${server.traceId}-${undici?.spanId}-01`);
@@ -125,7 +125,18 @@ for (const mode of ['explicit', 'async-local-storage'] as const) describe(`start
     expect(servers[1]).to.include({ traceId: '0af7651916cd43dd8448eb211c80319c', parentSpanId: 'b7ad6b7169203331' });
   });
 
-  it('puts the server span’s trace id on the access-log line', () => {
-    expect(result.accessLog.map((l) => l.traceId)).to.deep.equal(servers.map((s) => s.traceId));
+  it('puts the trace id on the access-log line, the unsampled caller’s too', () => {
+    const slow = result.spans.find((s) => s.kind === SERVER && s.name === 'GET /slow');
+    expect(result.accessLog.map((l) => l.traceId)).to.deep.equal([...servers.map((s) => s.traceId), '1af7651916cd43dd8448eb211c80319c', slow?.traceId]);
+  });
+
+  it('records nothing for a request whose caller did not sample its trace, and passes the trace on unsampled', () => {
+    expect(result.spans.filter((s) => s.traceId === '1af7651916cd43dd8448eb211c80319c')).to.deep.equal([]);
+    expect(result.received[2]).to.match(/^00-1af7651916cd43dd8448eb211c80319c-[0-9a-f]{16}-00$/);
+  });
+
+  it('ends the server span of a request whose client went away, marked as aborted', () => {
+    const slow = result.spans.filter((s) => s.kind === SERVER && s.name === 'GET /slow');
+    expect(slow.map((s) => [s.attributes['portico.client_aborted'], s.attributes['http.route']])).to.deep.equal([[true, '/slow']]);
   });
 });
