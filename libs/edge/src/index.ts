@@ -15,7 +15,7 @@ export type { AuthPolicy, CredentialKind, AuthDeps, AuthenticateDeps, JwtVerifie
 export { apiKeyRedisKey, API_KEY_REDIS_NAMESPACE, API_KEY_STALE_DEFAULTS } from './auth';
 export type { FileApiKeyStoreOptions } from './auth';
 // auth/ exports (auth owner: keep this marker line)
-export { createRedisClient, parseRedisUrl, describeRedisTarget } from './redis';
+export { createRedisClient, parseRedisUrl, describeRedisTarget, BoundedRedis, RedisTimeoutError } from './redis';
 export type { RedisClient, RedisClientOptions, RedisTarget, RedisHost } from './redis';
 export { rateLimit, globalRateLimit, rateLimitPolicySchema, RateLimitStoreError, RedisRateLimitStore, MemoryRateLimitStore, createRateLimitStores } from './ratelimit';
 export type { RateLimitDeps, RateLimitPolicy, RateLimitStore, RateLimitDecision, RedisRateLimitStoreOptions, MemoryRateLimitStoreOptions, RateLimitStores } from './ratelimit';

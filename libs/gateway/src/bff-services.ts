@@ -3,6 +3,7 @@
  * stores (Redis when REDIS_URL is set, else in-process), the authenticator's readiness and the upstream pools.
  */
 import {
+  BoundedRedis,
   createRateLimitStores,
   clientSpans,
   MemoryCacheStore,
@@ -33,7 +34,8 @@ export function apiKeyStoreFor(source: ApiKeySource | undefined, runtime: EdgeRu
   if (!config.redis || !redis) return undefined;
   // Said once at start-up: which store answers decides where `npm run apikey` must write.
   logger.info({ keys: apiKeyRedisKey(config.redis.keyPrefix, '<id>') }, 'API keys are read from Redis');
-  return new RedisApiKeyStore({ redis, keyPrefix: config.redis.keyPrefix, logger });
+  // Bounded by REDIS_COMMAND_TIMEOUT, which a reply that arrived in time always beats (a late loop is not a Redis outage).
+  return new RedisApiKeyStore({ redis: new BoundedRedis(redis, config.redis.commandTimeoutMs), keyPrefix: config.redis.keyPrefix, logger });
 }
 
 /** What createBffServices needs. */
@@ -62,7 +64,8 @@ export function createBffServices(input: BffServicesInput): BffServices {
   const { runtime, authenticator } = input;
   const { edge: config, logger, redis } = runtime;
   const rateLimitStores = createRateLimitStores(config, { redis, logger }, { announce: false });
-  const cacheStore = config.redis && redis ? new RedisCacheStore({ redis, keyPrefix: config.redis.keyPrefix }) : new MemoryCacheStore();
+  const cacheStore =
+    config.redis && redis ? new RedisCacheStore({ redis: new BoundedRedis(redis, config.redis.commandTimeoutMs), keyPrefix: config.redis.keyPrefix }) : new MemoryCacheStore();
   if (authenticator.jwks || authenticator.apiKeys) runtime.readiness.register('auth', () => authenticator.isReady());
 
   const found = upstreamDefinitions(input.named, input.mapVariables, input.routeEnv);

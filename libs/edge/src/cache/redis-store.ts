@@ -2,13 +2,18 @@
  * CacheStore on Redis: one key per entry with a PX TTL, the entry packed into one binary-safe value.
  * Timeouts and reconnects are the client's settings; what a failure means for the request is the middleware's call.
  */
-import type { Cluster, Redis } from 'ioredis';
 import type { CacheEntry, CacheStore, StoredHeaders } from './store';
+
+/** The two commands the cache sends: an ioredis client, or the shared one behind BoundedRedis (redis/bounded-redis.ts). */
+export interface CacheRedisClient {
+  getBuffer(key: string): Promise<Buffer | null>;
+  set(key: string, value: Buffer, px: 'PX', ttlMs: number): Promise<unknown>;
+}
 
 /** Collaborators for a RedisCacheStore, created once at start-up. */
 export interface RedisCacheStoreDeps {
-  /** A shared ioredis client (offline queue off and a command timeout, so a dead Redis fails fast). */
-  redis: Redis | Cluster;
+  /** The shared client (offline queue off and a command timeout, so a dead Redis fails fast), as BoundedRedis in a BFF. */
+  redis: CacheRedisClient;
   /** Prepended to every key, e.g. `portico:mobile-bff:`; entries live under `<prefix>cache:`. */
   keyPrefix: string;
 }
@@ -50,7 +55,7 @@ export function decodeEntry(value: Buffer): CacheEntry | undefined {
 
 /** Entries shared by every replica through Redis. */
 export class RedisCacheStore implements CacheStore {
-  private readonly redis: Redis | Cluster;
+  private readonly redis: CacheRedisClient;
   private readonly prefix: string;
 
   constructor(deps: RedisCacheStoreDeps) {

@@ -5,8 +5,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { Writable } from 'node:stream';
-import type * as IORedis from 'ioredis';
-import type { Cluster, Command, Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
+import { DeadlineQueue } from '../redis/deadline-queue';
+import { untimedCommand } from '../redis/untimed-command';
 import { runInTraceContext, tracedContext, type TraceContext } from '../telemetry';
 import { SLIDING_WINDOW_LUA } from './sliding-window';
 import { checkDecideArguments, RateLimitStoreError, type RateLimitDecision, type RateLimitStore } from './store';
@@ -28,7 +29,7 @@ export class RedisRateLimitStore implements RateLimitStore {
   private readonly client: Redis | Cluster;
   private readonly prefix: string;
   private readonly timeoutMessage: string;
-  private readonly deadlines: DeadlineQueue;
+  private readonly deadlines: DeadlineQueue<Decision>;
   private batch: Decision[] = [];
   private readonly flush = (): void => this.sendBatch();
 
@@ -95,7 +96,8 @@ export class RedisRateLimitStore implements RateLimitStore {
     const { redisKey, limit, windowMs, cost, traced } = decision;
     const args = [command === 'evalsha' ? SCRIPT_SHA : SLIDING_WINDOW_LUA, 1, redisKey, limit, windowMs, cost];
     // Redis and Cluster both answer with the command's promise.
-    const sendCommand = () => this.client.sendCommand(decisionCommand(command, args)) as Promise<unknown>;
+    // Without ioredis's own timer: the store's DeadlineQueue bounds the decision, and a reply that arrived in time wins.
+    const sendCommand = () => this.client.sendCommand(untimedCommand(command, args)) as Promise<unknown>;
     const reply = traced ? runInTraceContext(traced, sendCommand) : sendCommand();
     reply.then(
       (value) => this.answer(decision, value),
@@ -133,34 +135,6 @@ function commandFailure(err: unknown): RateLimitStoreError {
   return new RateLimitStoreError(reason, `redis rate-limit decision failed: ${message}`, err);
 }
 
-type DecisionCommandClass = new (name: string, args: Array<string | number>) => Command;
-let DecisionCommand: DecisionCommandClass | undefined;
-
-/**
- * A command of a decision, sent without ioredis's commandTimeout timer. Timers run at the start of an event-loop turn,
- * before the poll that reads replies: when the process itself was late (a long task, a GC pause, a descheduled VM),
- * ioredis's timer would fail a decision whose reply was already waiting on the socket, and the route would fail open
- * (or closed) while Redis was fine: most often under load, when limits matter most. The store's DeadlineQueue bounds
- * the decision instead, and looks again only after that turn's poll.
- */
-function decisionCommand(name: string, args: Array<string | number>): Command {
-  if (!DecisionCommand) {
-    // Loaded on first use, as createRedisClient loads it: a service without REDIS_URL never needs ioredis.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { Command: IORedisCommand } = require('ioredis') as typeof IORedis;
-    DecisionCommand = class DecisionCommand extends IORedisCommand {
-      constructor(name: string, args: Array<string | number>) {
-        super(name, args, { replyEncoding: 'utf8' });
-      }
-
-      override setTimeout(): void {
-        // Bounded by the store's DeadlineQueue.
-      }
-    };
-  }
-  return new DecisionCommand(name, args);
-}
-
 function isNoScript(err: unknown): boolean {
   return String((err as Error)?.message).startsWith('NOSCRIPT');
 }
@@ -192,52 +166,4 @@ interface Decision {
   traced: TraceContext | undefined;
   resolve: (decision: RateLimitDecision) => void;
   reject: (err: RateLimitStoreError) => void;
-}
-
-// One timer per store instead of a setTimeout/clearTimeout pair per decision. Every decision gets the same timeout, so
-// deadlines come in arrival order: a FIFO list whose head is always the next to expire, and one timer armed for the
-// head. Decisions that finished are dropped when the sweep reaches them. Each decision still expires at its own
-// deadline (plus timer jitter), as with a timer of its own. The sweep runs as an immediate queued by the timer: after
-// the poll phase of the turn the timer fired in, so every reply that reached the socket before the deadline has been
-// read, and its decision settled, first.
-class DeadlineQueue {
-  private head: Decision | undefined;
-  private tail: Decision | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private readonly sweep = (): void => this.expireDue();
-  private readonly afterPoll = (): void => {
-    setImmediate(this.sweep);
-  };
-
-  constructor(
-    private readonly timeoutMs: number,
-    private readonly expire: (decision: Decision) => void,
-  ) {}
-
-  add(decision: Decision): void {
-    decision.deadline = performance.now() + this.timeoutMs;
-    if (this.tail) this.tail.next = decision;
-    else this.head = decision;
-    this.tail = decision;
-    if (!this.timer) this.arm(this.timeoutMs);
-  }
-
-  private expireDue(): void {
-    this.timer = undefined;
-    const now = performance.now();
-    let decision = this.head;
-    while (decision && (decision.done || decision.deadline <= now)) {
-      if (!decision.done) this.expire(decision);
-      decision = decision.next;
-    }
-    this.head = decision;
-    if (!decision) this.tail = undefined;
-    else this.arm(decision.deadline - now);
-  }
-
-  private arm(ms: number): void {
-    // Rounded up: a timer never fires early, so the head is due when it fires.
-    this.timer = setTimeout(this.afterPoll, Math.max(1, Math.ceil(ms)));
-    this.timer.unref();
-  }
 }
