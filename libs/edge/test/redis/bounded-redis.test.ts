@@ -84,13 +84,13 @@ describe('BoundedRedis (the API-key store’s and response cache’s commands)',
         const first = redis.getBuffer('k').catch((err: unknown) => ({ err, ms: performance.now() - started }));
         await new Promise((r) => setTimeout(r, 50));
         const second = redis.hgetall('h').catch((err: unknown) => ({ err, ms: performance.now() - started }));
-        const [a, b] = (await Promise.all([first, second])) as Array<{ err: unknown; ms: number }>;
+        const [a, b] = (await Promise.all([first, second])) as [{ err: unknown; ms: number }, { err: unknown; ms: number }];
         for (const outcome of [a, b]) {
           expect(outcome.err).to.be.instanceOf(RedisTimeoutError);
           expect(String(outcome.err)).to.equal('RedisTimeoutError: redis gave no answer within 100 ms');
         }
-        expect(a!.ms).to.be.within(95, 400);
-        expect(b!.ms - a!.ms).to.be.at.least(30);
+        expect(a.ms).to.be.within(95, 400);
+        expect(b.ms - a.ms).to.be.at.least(30);
       } finally {
         server.resume();
       }
