@@ -1,6 +1,7 @@
 /**
  * CacheStore on Redis: one key per entry with a PX TTL, the entry packed into one binary-safe value.
- * Timeouts and reconnects are the client's settings; what a failure means for the request is the middleware's call.
+ * Timeouts are the client's (BoundedRedis in a BFF), reconnects the shared client's; what a failure means for the
+ * request is the middleware's call.
  */
 import type { CacheEntry, CacheStore, StoredHeaders } from './store';
 
