@@ -4,7 +4,7 @@
  * id `<orderId>:<seq>`) through an EventLog, whose history serves `GET /orders/:orderId/events`.
  */
 import { randomUUID } from 'node:crypto';
-import { EventLog, type EdgeLogger, type EventBus } from '@portico/edge';
+import { EventLog, type EdgeLogger, type EventBus, type TraceContext } from '@portico/edge';
 import type { Collaborators } from './collaborators';
 import { nextState, type Order, type OrderState } from './order';
 
@@ -59,15 +59,15 @@ export class OrderBook {
       .reverse();
   }
 
-  /** Moves the order to `state` now, tells collaborators, publishes the change. */
-  async transition(order: Order, state: OrderState): Promise<void> {
+  /** Moves the order to `state` now, tells collaborators, publishes the change; `trace`: the request's, when one asked for it. */
+  async transition(order: Order, state: OrderState, trace?: TraceContext): Promise<void> {
     clearTimeout(this.timers.get(order.orderId));
     this.timers.delete(order.orderId);
     const at = this.now().toISOString();
     order.state = state;
     order.updatedAt = at;
     order.history.push({ state, at });
-    await Promise.all([this.notify(order, 'kitchen', KITCHEN_STATE[state]), this.notify(order, 'delivery', DELIVERY_STATE[state])]);
+    await Promise.all([this.notify(order, 'kitchen', KITCHEN_STATE[state], trace), this.notify(order, 'delivery', DELIVERY_STATE[state], trace)]);
     await this.publish(order);
     this.schedule(order);
   }
@@ -88,11 +88,11 @@ export class OrderBook {
     this.timers.set(order.orderId, timer);
   }
 
-  private async notify(order: Order, service: 'kitchen' | 'delivery', state: string | undefined): Promise<void> {
+  private async notify(order: Order, service: 'kitchen' | 'delivery', state: string | undefined, trace: TraceContext | undefined): Promise<void> {
     if (!state) return;
     const path = service === 'kitchen' ? `/tickets/${order.orderId}/state` : `/deliveries/${order.orderId}/state`;
     try {
-      await this.deps.collaborators.send(service, 'PUT', path, { state });
+      await this.deps.collaborators.send(service, 'PUT', path, { state }, trace);
     } catch (err) {
       // The order is the source of truth; a collaborator that missed a state catches up on the next one.
       this.deps.logger.warn({ err: (err as Error).message, orderId: order.orderId, service, state }, 'collaborator not told of order state');

@@ -33,9 +33,10 @@ export function orderRoutes(book: OrderBook, collaborators: Collaborators): Rout
 
   router.post('/orders', async (ctx) => {
     const input = await readValidBody(ctx, CreateOrder);
+    const trace = ctx.state.trace;
     const [consumer, restaurant] = await Promise.all([
-      collaborators.get('consumer', `/consumers/${encodeURIComponent(input.consumerId)}`),
-      collaborators.get<RestaurantView>('restaurant', `/restaurants/${encodeURIComponent(input.restaurantId)}`),
+      collaborators.get('consumer', `/consumers/${encodeURIComponent(input.consumerId)}`, trace),
+      collaborators.get<RestaurantView>('restaurant', `/restaurants/${encodeURIComponent(input.restaurantId)}`, trace),
     ]);
     if (!consumer) throw new EdgeError('VALIDATION_FAILED', { detail: `consumerId: no consumer ${input.consumerId}` });
     if (!restaurant) throw new EdgeError('VALIDATION_FAILED', { detail: `restaurantId: no restaurant ${input.restaurantId}` });
@@ -59,9 +60,9 @@ export function orderRoutes(book: OrderBook, collaborators: Collaborators): Rout
       history: [{ state: 'APPROVED', at }],
     };
     await Promise.all([
-      collaborators.send('kitchen', 'POST', '/tickets', { orderId: order.orderId, restaurantId: order.restaurantId, lineItems: lineItems.map(({ menuItemId, name, quantity }) => ({ menuItemId, name, quantity })) }),
-      collaborators.send('delivery', 'POST', '/deliveries', { orderId: order.orderId, pickupAddress: `${restaurant.name}, ${restaurant.address.street}, ${restaurant.address.city}`, deliveryAddress: order.deliveryAddress }),
-      collaborators.send('accounting', 'POST', '/bills', { orderId: order.orderId, consumerId: order.consumerId, amount: order.total, currency: order.currency }),
+      collaborators.send('kitchen', 'POST', '/tickets', { orderId: order.orderId, restaurantId: order.restaurantId, lineItems: lineItems.map(({ menuItemId, name, quantity }) => ({ menuItemId, name, quantity })) }, trace),
+      collaborators.send('delivery', 'POST', '/deliveries', { orderId: order.orderId, pickupAddress: `${restaurant.name}, ${restaurant.address.street}, ${restaurant.address.city}`, deliveryAddress: order.deliveryAddress }, trace),
+      collaborators.send('accounting', 'POST', '/bills', { orderId: order.orderId, consumerId: order.consumerId, amount: order.total, currency: order.currency }, trace),
     ]);
     book.add(order);
     ctx.status = 201;
@@ -91,8 +92,8 @@ export function orderRoutes(book: OrderBook, collaborators: Collaborators): Rout
   router.post('/orders/:orderId/cancel', async (ctx) => {
     const order = find(book, ctx.params.orderId);
     if (!canCancel(order.state)) throw new EdgeError('CONFLICT', { detail: `an order that is ${order.state} can no longer be cancelled` });
-    await book.transition(order, 'CANCELLED');
-    await collaborators.send('accounting', 'POST', `/bills/${order.orderId}/void`, {}).catch(() => undefined);
+    await book.transition(order, 'CANCELLED', ctx.state.trace);
+    await collaborators.send('accounting', 'POST', `/bills/${order.orderId}/void`, {}, ctx.state.trace).catch(() => undefined);
     ctx.body = order;
   });
 
