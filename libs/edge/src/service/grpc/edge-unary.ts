@@ -10,7 +10,7 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 import { requestIdOf } from '../../logging';
 import type { EdgeMetrics } from '../../metrics';
 import type { EdgeLogger } from '../../state';
-import { isTelemetryStarted } from '../../telemetry';
+import { isTelemetryStarted, type TraceContext } from '../../telemetry';
 
 /** A unary method's handler, as grpc-js calls it. */
 export type UnaryHandler = (call: ServerUnaryCall<any, any>, callback: sendUnaryData<any>) => void; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -25,6 +25,17 @@ export interface GrpcEdgeDeps {
 type HandlerError = Partial<StatusObject> | ServerErrorResponse | Error;
 
 const tracer = trace.getTracer('@portico/edge');
+
+// Each traced call's context, for its handler to pass to the calls it makes after an await (TRACE_CONTEXT=explicit).
+const callContexts = new WeakMap<object, TraceContext>();
+
+/**
+ * The trace context of a call being handled (its SERVER span), as `ctx.state.trace` is a Koa request's: give it to
+ * runInTraceContext or withClientSpan for calls the handler makes after an await. Undefined when tracing is off.
+ */
+export function callTraceContext(call: object): TraceContext | undefined {
+  return callContexts.get(call);
+}
 
 // Metadata values are arrays of strings or Buffers; trace context is text only.
 const metadataGetter: TextMapGetter<Metadata> = {
@@ -80,6 +91,7 @@ export function edgeUnary(service: string, method: string, handler: UnaryHandler
         parent,
       );
       active = trace.setSpan(parent, span);
+      callContexts.set(call, active);
     }
     let answered = false;
     echoRequestId(call, requestId);

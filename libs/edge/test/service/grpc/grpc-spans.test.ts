@@ -54,6 +54,14 @@ describe('serveGrpc with tracing started (child process, in-memory exporter)', f
     expect(lookups[0]!.traceId).to.equal(CALLER.traceId);
   });
 
+  it('gives the handler the call’s trace context (callTraceContext), so a call made after an await is a child too', () => {
+    const writes = result.spans.filter((s) => s.kind === CLIENT && s.name === 'store write');
+    expect(writes.map((s) => [s.parentSpanId, s.traceId])).to.deep.equal([
+      [servers[0]!.spanId, CALLER.traceId],
+      [servers[1]!.spanId, servers[1]!.traceId],
+    ]);
+  });
+
   it('puts the trace id on each call’s log line', () => {
     expect(result.logs.map((l) => l.traceId)).to.deep.equal(servers.map((s) => s.traceId));
     expect(result.logs[0]).to.include({ requestId: 'req-traced', grpcCode: 'OK' });

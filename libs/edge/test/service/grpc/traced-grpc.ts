@@ -1,12 +1,13 @@
 /**
  * Fixture run in a child process by grpc-spans.test.ts: serveGrpc with tracing started (in-memory exporter). Calls Say
- * with a caller's traceparent, Say without one, and Fail (a handler fault); Say makes a client span of its own. Prints
+ * with a caller's traceparent, Say without one, and Fail (a handler fault); Say makes a client span of its own at once
+ * and another after an await, given the call's trace context. Prints
  * one JSON line with the finished spans and the rpc log lines, then exits.
  */
 // Must stay the first import: it starts the SDK before grpc-js loads.
 import { exporter } from '../../telemetry/fixtures/memory-telemetry';
 import { credentials, Metadata } from '@grpc/grpc-js';
-import { serveGrpc } from '../../../src/service/grpc';
+import { callTraceContext, serveGrpc } from '../../../src/service/grpc';
 import { createLogger } from '../../../src/logging';
 import { createMetrics } from '../../../src/metrics';
 import { shutdownTelemetry, withClientSpan } from '../../../src/telemetry';
@@ -28,7 +29,10 @@ async function main(): Promise<void> {
         name: ECHO_NAME,
         definition: ECHO,
         handlers: {
-          Say: (c, cb) => void withClientSpan('store lookup', {}, async () => undefined).then(() => cb(null, { said: (c.request as { text: string }).text })),
+          Say: (c, cb) =>
+            void withClientSpan('store lookup', {}, async () => undefined)
+              .then(() => withClientSpan('store write', {}, async () => undefined, callTraceContext(c)))
+              .then(() => cb(null, { said: (c.request as { text: string }).text })),
           Fail: (_c, cb) => cb(new Error('disk on fire')),
         },
       },
