@@ -2,7 +2,7 @@
  * Wires liveOrders onto a BFF built by createBff: the event source chosen at start-up (Redis configured → the bus,
  * else the backends' SSE endpoints), tickets in Redis or memory, and ownership read from the order service.
  */
-import type { Principal } from '@portico/edge';
+import type { Principal, TraceContext } from '@portico/edge';
 import type { Bff } from '../create-bff';
 import type { Upstreams } from '../clients/upstreams';
 import { principalHeaders } from '../proxy/forwarded-headers';
@@ -25,8 +25,8 @@ export interface BffLiveOptions {
 }
 
 /** Reads an order's owner from the order service; undefined when there is no such order. */
-export function orderOwnerFrom(upstreams: Upstreams, upstreamName = 'order'): (orderId: string, principal: Principal) => Promise<string | undefined> {
-  return async (orderId, principal) => {
+export function orderOwnerFrom(upstreams: Upstreams, upstreamName = 'order'): (orderId: string, principal: Principal, trace?: TraceContext) => Promise<string | undefined> {
+  return async (orderId, principal, trace) => {
     const res = await upstreams.get(upstreamName).dispatch({
       method: 'GET',
       path: `/orders/${encodeSegment(orderId)}`,
@@ -34,6 +34,7 @@ export function orderOwnerFrom(upstreams: Upstreams, upstreamName = 'order'): (o
       deadline: Date.now() + 2000,
       retries: 1,
       operation: 'live-owner',
+      trace,
     });
     if (res.statusCode === 404) {
       await res.dump();

@@ -1,5 +1,5 @@
 /** The state the live module's WebSocket and HTTP sides share: feeds, connection slots, tickets and the ownership rule. */
-import { EdgeError, type Principal } from '@portico/edge';
+import { EdgeError, type Principal, type TraceContext } from '@portico/edge';
 import type { LiveConnections } from './live-connections';
 import type { LiveMetrics } from './live-metrics';
 import type { LiveLimits, LiveOrdersOptions } from './live-settings';
@@ -25,8 +25,8 @@ export function refuseWhileClosing(core: LiveCore): void {
 }
 
 /** Throws NOT_FOUND unless the principal owns the order (a 403 would reveal that it exists), as requireOwner does. */
-export async function checkOwner(core: LiveCore, orderId: string, principal: Principal): Promise<void> {
-  const owner = await core.options.ownerOf(orderId, principal);
+export async function checkOwner(core: LiveCore, orderId: string, principal: Principal, trace?: TraceContext): Promise<void> {
+  const owner = await core.options.ownerOf(orderId, principal, trace);
   if (owner === undefined || owner !== principal.subject) throw new EdgeError('NOT_FOUND', { detail: 'No such resource' });
 }
 

@@ -32,7 +32,7 @@ export function liveHttp(core: LiveCore): Middleware<EdgeState> {
 }
 
 async function issueTicket(core: LiveCore, ctx: EdgeContext, orderId: string, principal: Principal): Promise<void> {
-  await checkOwner(core, orderId, principal);
+  await checkOwner(core, orderId, principal, ctx.state.trace);
   const ticket = await core.tickets.issue({ orderId, principal }, core.limits.ticketTtlMs);
   ctx.status = 201;
   ctx.set('Cache-Control', 'no-store');
@@ -42,7 +42,7 @@ async function issueTicket(core: LiveCore, ctx: EdgeContext, orderId: string, pr
 async function serveStream(core: LiveCore, ctx: EdgeContext, orderId: string, principal: Principal): Promise<void> {
   refuseWhileClosing(core);
   checkScopes(core, principal);
-  await checkOwner(core, orderId, principal);
+  await checkOwner(core, orderId, principal, ctx.state.trace);
   const release = core.connections.reserve(principal);
   const connection = new SseConnection(core.metrics, principal.expiresAt === undefined ? undefined : principal.expiresAt * 1000, core.now);
   let joined;

@@ -1,5 +1,5 @@
 /** The live module's options and defaults (docs/edge-defaults.md "WebSocket"); the defaults are what production gets. */
-import type { Authenticator, EdgeLogger, EdgeMetrics, Principal } from '@portico/edge';
+import type { Authenticator, EdgeLogger, EdgeMetrics, Principal, TraceContext } from '@portico/edge';
 import type { OrderEventSource } from './order-event-source';
 import type { TicketStore } from './tickets';
 
@@ -50,8 +50,11 @@ export interface LiveOrdersOptions {
   readiness: { isDraining(): boolean };
   logger: EdgeLogger;
   metrics: EdgeMetrics;
-  /** The owner (consumer id) of the order, or undefined when there is no such order; compared with the principal's subject. */
-  ownerOf(orderId: string, principal: Principal): Promise<string | undefined>;
+  /**
+   * The owner (consumer id) of the order, or undefined when there is no such order; compared with the principal's
+   * subject. `trace`: the HTTP request's trace context, for the lookup to join its trace (a WebSocket upgrade has none).
+   */
+  ownerOf(orderId: string, principal: Principal, trace?: TraceContext): Promise<string | undefined>;
   /** Origins a browser may open a WebSocket from; requests without Origin (native clients) pass. `*` allows any. */
   allowedOrigins?: readonly string[];
   /** Scopes the principal must hold (default none). */
