@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Writable } from 'node:stream';
+import { ROOT_CONTEXT } from '@opentelemetry/api';
 import type { Cluster, Redis } from 'ioredis';
 import { DeadlineQueue } from '../redis/deadline-queue';
 import { untimedCommand } from '../redis/untimed-command';
@@ -98,7 +99,9 @@ export class RedisRateLimitStore implements RateLimitStore {
     // Redis and Cluster both answer with the command's promise.
     // Without ioredis's own timer: the store's DeadlineQueue bounds the decision, and a reply that arrived in time wins.
     const sendCommand = () => this.client.sendCommand(untimedCommand(command, args)) as Promise<unknown>;
-    const reply = traced ? runInTraceContext(traced, sendCommand) : sendCommand();
+    // An untraced decision is sent outside every trace: the batch runs in an immediate, which under
+    // TRACE_CONTEXT=async-local-storage inherits the context of the decision that queued it, often another request's.
+    const reply = runInTraceContext(traced ?? ROOT_CONTEXT, sendCommand);
     reply.then(
       (value) => this.answer(decision, value),
       (err: unknown) => {

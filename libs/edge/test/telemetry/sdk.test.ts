@@ -13,7 +13,7 @@ interface FixtureOutput {
   spans: SpanJson[];
   received: Array<string | null>;
   injected: Array<Record<string, string>>;
-  decisions: { remaining: number[]; batchReads: number };
+  decisions: { remaining: number[]; batchReads: number; mixed: number[] };
   accessLog: Array<Record<string, unknown>>;
   started: boolean;
 }
@@ -100,6 +100,16 @@ for (const mode of ['explicit', 'async-local-storage'] as const) describe(`start
       expect(redis.map((s) => [s.scope, s.name, s.kind, s.traceId]), `decide-${i}`).to.deep.equal([['@opentelemetry/instrumentation-ioredis', 'evalsha', CLIENT, operation.traceId]]);
     }
     expect(new Set(result.spans.filter((s) => s.name.startsWith('decide-')).map((s) => s.traceId)).size).to.equal(12);
+  });
+
+  it('gives a decision made outside any trace no Redis span, even in a batch a traced decision started', () => {
+    expect(result.decisions.mixed).to.deep.equal([4, 4, 4, 4]);
+    const traced = result.spans.find((s) => s.name === 'mixed-traced')!;
+    const inTrace = result.spans.filter((s) => s.traceId === traced.traceId);
+    expect(inTrace.map((s) => [s.name, s.parentSpanId === traced.spanId])).to.have.deep.members([
+      ['mixed-traced', false],
+      ['evalsha', true],
+    ]);
   });
 
   it('sends the upstream a W3C traceparent carrying the trace id and the undici span id', () => {
