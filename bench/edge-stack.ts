@@ -8,6 +8,7 @@
  * and are deleted at the end.
  */
 import { execFileSync } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,7 +18,7 @@ import { Redis } from 'ioredis';
 import { request } from 'undici';
 import { checkAnswers } from './lib/check';
 import { startIssuer, type BenchIssuer } from './lib/issuer';
-import { startOtlpSink } from './lib/otlp-sink';
+import { startOtlpSink, type OtlpSink } from './lib/otlp-sink';
 import { nodeTs, startProcess, runMain, type BenchProcess } from './lib/processes';
 import { benchSettings, fmt, machineInfo, markdownTable, writeSection, resultsChartSvg } from './lib/report';
 import { medianRatio, runRounds, widestSpreadPercent, type Scenario, type ScenarioResult } from './lib/rounds';
@@ -35,7 +36,8 @@ const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 interface Mode {
   name: string;
-  edge: 'bare' | 'full';
+  /** bare: Koa and the route; span: the same behind the edge's server span alone; full: the whole edge stack. */
+  edge: 'bare' | 'span' | 'full';
   /** off: no OTLP endpoint (the default); otlp: startTelemetry exporting to the sink, every trace or `sampleRatio` of them. */
   telemetry: 'off' | 'otlp';
   sampleRatio?: number;
@@ -53,8 +55,11 @@ const BARE = 'bare Koa route';
 const BARE_PROXIED = 'bare Koa route, proxied';
 // HEADLINE is the figure the goal is judged on: the whole stack the issue names, tracing included, every trace exported.
 const HEADLINE = 'full edge stack + tracing (OTLP)';
+// The tracing floor: the bare route behind the server span alone, every trace exported; no edge function runs.
+const SPAN_ONLY = 'bare route + server span only (OTLP)';
 const MODES: Mode[] = [
   { name: BARE, edge: 'bare', telemetry: 'off' },
+  { name: SPAN_ONLY, edge: 'span', telemetry: 'otlp' },
   { name: 'full edge stack, tracing off', edge: 'full', telemetry: 'off' },
   { name: HEADLINE, edge: 'full', telemetry: 'otlp' },
   { name: 'full + tracing, 10% of traces sampled', edge: 'full', telemetry: 'otlp', sampleRatio: 0.1 },
@@ -173,7 +178,8 @@ async function main(): Promise<void> {
   const prefix = `portico-bench:${randomBytes(6).toString('hex')}:`;
   const dir = mkdtempSync(join(tmpdir(), 'portico-bench-edge-'));
   const issuer = await startIssuer();
-  const sink = await startOtlpSink();
+  // One sink per traced scenario, so the spans each one exported can be counted.
+  const sinks = new Map<string, OtlpSink>();
   const started: Array<{ mode: Mode; process: BenchProcess; url: string }> = [];
   const others: BenchProcess[] = [];
   try {
@@ -185,10 +191,12 @@ async function main(): Promise<void> {
     const auth = { Authorization: `Bearer ${token}` };
     const scenarios: Scenario[] = [];
     for (const mode of MODES) {
+      const sink = mode.telemetry === 'otlp' ? await startOtlpSink() : undefined;
+      if (sink) sinks.set(mode.name, sink);
       const env: Record<string, string> = {
         BENCH_EDGE_MODE: mode.edge,
         BENCH_TELEMETRY: mode.telemetry,
-        OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
+        ...(sink ? { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url } : {}),
         OTEL_TRACES_SAMPLER: mode.sampleRatio === undefined ? 'parentbased_always_on' : 'parentbased_traceidratio',
         OTEL_TRACES_SAMPLER_ARG: String(mode.sampleRatio ?? 1),
         TRACE_CONTEXT: mode.asyncLocalStorage ? 'async-local-storage' : '',
@@ -232,10 +240,13 @@ async function main(): Promise<void> {
       };
     }
     const keysAfter = await countKeys(redis, `${prefix}rl:*`);
-    const markdown = report(results, settings, verification, { keysAfter, exports: sink.exports(), tokenHeaderBytes: auth.Authorization.length });
+    // The BatchSpanProcessor exports what is left in its queue after at most its schedule delay (5 s by default).
+    if (sinks.size > 0) await sleep(6_000);
+    const traces = [...sinks].map(([name, sink]) => ({ name, spans: sink.spans(), exports: sink.exports(), answered: answeredBy(verification[name]), measured: sum(results.find((r) => r.name === name)?.samples.map((x) => x.requests) ?? []) }));
+    const markdown = report(results, settings, verification, { keysAfter, traces, tokenHeaderBytes: auth.Authorization.length });
     if (!printOnly) {
       const svg = resultsChartSvg('Edge-stack cost, c=50', results);
-      writeSection('edge-stack', { markdown, svg, json: { machine: machineInfo(), settings, results, verification, redisKeys: keysAfter, otlpExports: sink.exports() } });
+      writeSection('edge-stack', { markdown, svg, json: { machine: machineInfo(), settings, results, verification, redisKeys: keysAfter, traces } });
     }
     console.log(markdown);
   } finally {
@@ -244,16 +255,31 @@ async function main(): Promise<void> {
     console.log(`deleted ${deleted} Redis key(s) under ${prefix}`);
     redis.disconnect();
     issuer.close();
-    sink.close();
+    for (const sink of sinks.values()) sink.close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Requests a full app answered, from its /metrics; undefined for an app that has none. */
+const answeredBy = (v: Record<string, number> | undefined): number | undefined => (v ? (v.requests2xx ?? 0) + (v.requestsOther ?? 0) : undefined);
+const sum = (values: number[]): number => values.reduce((a, b) => a + b, 0);
+
+/** What one traced scenario's sink received, and the requests to set it against. */
+interface TraceCount {
+  name: string;
+  spans: number;
+  exports: number;
+  /** Every request the app answered (warm-up and checks included), where its /metrics says. */
+  answered: number | undefined;
+  /** The requests of the measured rounds alone, as wrk counted them. */
+  measured: number;
 }
 
 function report(
   results: ScenarioResult[],
   settings: ReturnType<typeof benchSettings>,
   verification: Record<string, Record<string, number>>,
-  facts: { keysAfter: number; exports: number; tokenHeaderBytes: number },
+  facts: { keysAfter: number; traces: TraceCount[]; tokenHeaderBytes: number },
 ): string {
   const byName = (name: string) => results.find((r) => r.name === name)!;
   const bare = byName(BARE);
@@ -282,6 +308,11 @@ function report(
   const proxiedShare = medianRatio(proxied, byName(BARE_PROXIED), (s) => s.reqPerSec) ?? NaN;
   const proxiedOffShare = medianRatio(byName('full edge stack, tracing off, proxied'), byName(BARE_PROXIED), (s) => s.reqPerSec) ?? NaN;
   const offShare = medianRatio(byName('full edge stack, tracing off'), bare, (s) => s.reqPerSec) ?? NaN;
+  const spanOnly = byName(SPAN_ONLY);
+  const spanShare = medianRatio(spanOnly, bare, (s) => s.reqPerSec) ?? NaN;
+  const spanExtra = (spanOnly.median.cpuUsPerReq ?? NaN) - (bare.median.cpuUsPerReq ?? NaN);
+  // The CPU per request the whole stack may add and still keep GOAL of the bare route's req/s (CPU-bound on one core).
+  const budget = (bare.median.cpuUsPerReq ?? NaN) * (1 / GOAL - 1);
   const sampledShare = medianRatio(byName('full + tracing, 10% of traces sampled'), bare, (s) => s.reqPerSec) ?? NaN;
   const sampledAlsShare = medianRatio(byName('full + tracing, 10% sampled, async-local-storage'), bare, (s) => s.reqPerSec) ?? NaN;
   const steal = Math.max(...results.flatMap((r) => r.samples.map((s) => s.stealPercent)));
@@ -303,13 +334,15 @@ function report(
       'route with the same terminal.',
     '',
     '- **bare Koa route**: Koa, one @koa/router route, the terminal.',
+    `- **${SPAN_ONLY}**: the bare route behind \`serverSpanMiddleware\` and nothing else of the edge (no auth, rate limit, log or metrics), ` +
+      'every trace exported over OTLP as below: one span per request, the least any traced route pays.',
     '- **full edge stack**: what a Portico service runs: `createEdgeRuntime` (Redis client, config from the environment), `createEdgeApp` ' +
       '(request id + access log at info, problem+json, metrics, span naming, /livez /readyz /metrics, request guards), `serve` (edge server limits), ' +
       'then authenticate (RS256 JWT, key from a loopback JWKS) → authorize (scope `orders:read`) → rateLimit (Redis sliding window, key principal, ' +
       '10⁹ per minute so it never rejects) → the terminal. Access lines go through `createLogger` to /dev/null (sync).',
     '- **tracing off**: no OTLP endpoint, the production default. **+ tracing (OTLP)**: `startTelemetry` with an OTLP/HTTP endpoint ' +
       '(BatchSpanProcessor, every trace sampled, or 10% with `parentbased_traceidratio`): the edge app\'s server span, an ioredis client span ' +
-      `and, proxied, the gateway Upstream's client span per request, exported as OTLP/HTTP protobuf (the default encoding) to a loopback sink (${fmt(facts.exports)} exports received). ` +
+      `and, proxied, the gateway Upstream's client span per request, exported as OTLP/HTTP protobuf (the default encoding) to a loopback sink, one per scenario (spans received below). ` +
       'The request\'s trace context is carried explicitly (TRACE_CONTEXT=explicit, the default); the two **async-local-storage** scenarios make it ' +
       'follow every await instead, as OpenTelemetry does by default, which on Node 20 turns on promise hooks for the whole process.',
     `- **new token per request**: ${fmt(ROTATED_TOKENS)} tokens for ${fmt(ROTATED_TOKENS)} subjects cycled in order, more than the verified-token cache ` +
@@ -323,6 +356,9 @@ function report(
       `(${fmt(sampledAlsShare * 100)}% with async-local-storage); ${fmt(offShare * 100)}% with tracing off; ` +
       `on a proxied route, the shape of Kong's 76% (rate limiting and key auth, no tracing), ${fmt(proxiedOffShare * 100)}% with tracing off ` +
       `and ${fmt(proxiedShare * 100)}% with every trace exported.** ` +
+      `To keep ${GOAL * 100}% the whole stack may add ${fmt(budget, 1)} µs of CPU per request to the bare route's ${fmt(bare.median.cpuUsPerReq, 1)}; ` +
+      `the server span alone, with no edge function at all, adds ${fmt(spanExtra, 1)} µs and keeps ${fmt(spanShare * 100)}% ` +
+      `(goal ${spanShare >= GOAL ? 'within reach' : 'out of reach'} with every trace exported through the OpenTelemetry SDK). ` +
       '"edge CPU µs/req" is the CPU per request above the bare route with the same terminal. Percentages and × are medians of per-round ratios. ' +
       `CPU is the app's own (Redis's work is not counted). Highest steal seen in a run: ${fmt(steal, 1)}%; widest round-to-round spread of one ` +
       `scenario: req/s ${fmt(widestSpreadPercent(results, (s) => s.reqPerSec))}%, CPU µs/req ${fmt(widestSpreadPercent(results, (s) => s.cpuUsPerReq))}%.`,
@@ -331,6 +367,15 @@ function report(
     '',
     ...checks.map((line) => `- ${line}`),
     `- Rate-limit keys in Redis under the run's prefix after the run: ${fmt(facts.keysAfter)} (deleted afterwards).`,
+    '',
+    'Spans each traced scenario\'s sink received (counted in the OTLP protobuf, 6 s after the last round so the batch queue has been exported); ' +
+      'a request whose trace is exported whole gives 1 server span, +1 ioredis span on the full stack, +1 upstream client span proxied:',
+    '',
+    ...facts.traces.map(
+      (t) =>
+        `- ${t.name}: ${fmt(t.spans)} spans in ${fmt(t.exports)} exports; ` +
+        (t.answered !== undefined ? `${fmt(t.spans / t.answered, 2)} per request answered (${fmt(t.answered)})` : `${fmt(t.measured)} requests in the measured rounds`),
+    ),
     '',
     '![edge-stack cost](benchmarks/edge-stack.svg)',
     '',

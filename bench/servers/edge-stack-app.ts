@@ -1,6 +1,7 @@
 /**
  * The app the edge-stack suite loads: GET /orders/:orderId answering a pre-serialised ~1 KB JSON body with no upstream
  * (or, with BENCH_UPSTREAM_URL, fetching it from one), so only the edge cost differs between modes. BENCH_EDGE_MODE=bare is plain Koa and one @koa/router route;
+ * BENCH_EDGE_MODE=span is the same with only the edge's server span in front (what tracing alone costs);
  * BENCH_EDGE_MODE=full is the stack a Portico service runs: createEdgeRuntime (Redis, JWKS from the edge environment
  * variables), createEdgeApp, then authenticate → authorize → rateLimit (Redis) → the same terminal, served by serve().
  * Tracing is started before this file loads, by bench/servers/telemetry-start.ts (`--import`), as instrument.ts would.
@@ -13,7 +14,7 @@ import { authenticate, authorize, authPolicySchema, createAuthenticator } from '
 import { createLogger } from '../../libs/edge/src/logging';
 import { createRateLimitStores, rateLimit, rateLimitPolicySchema } from '../../libs/edge/src/ratelimit';
 import { createEdgeApp, createEdgeRuntime, serve } from '../../libs/edge/src/service';
-import { clientSpans } from '../../libs/edge/src/telemetry';
+import { clientSpans, serverSpanMiddleware } from '../../libs/edge/src/telemetry';
 import { createUpstreams } from '../../libs/gateway/src/clients/upstreams';
 import type { EdgeState } from '../../libs/edge/src/state';
 import { UPSTREAM_BODY } from '../lib/upstream';
@@ -36,7 +37,8 @@ async function getOrder(ctx: Koa.ParameterizedContext<EdgeState>): Promise<void>
     ctx.body = UPSTREAM_BODY;
     return;
   }
-  const res = await upstream.dispatch({ method: 'GET', path: ctx.path, headers: {}, deadline: Date.now() + 5000, retries: 0, operation: ROUTE.id });
+  // The request's trace context, as a proxied route's Deadline carries it: the call's CLIENT span joins the request's trace.
+  const res = await upstream.dispatch({ method: 'GET', path: ctx.path, headers: {}, deadline: Date.now() + 5000, retries: 0, operation: ROUTE.id, trace: ctx.state.trace });
   ctx.status = res.statusCode;
   ctx.body = res.buffered ?? res.body;
 }
@@ -45,11 +47,22 @@ function ready(port: number): void {
   process.stdout.write(`READY ${JSON.stringify({ port, bodyBytes: UPSTREAM_BODY.length })}\n`);
 }
 
-async function startBare(): Promise<void> {
+// What the gateway's router does before a route's chain: name the route for logs, metrics and spans.
+const routeInfo: Middleware<EdgeState> = async function routeInfo(ctx, next) {
+  ctx.state.route = ROUTE;
+  ctx.state.params = ctx.params;
+  await next();
+};
+
+/** Plain Koa and the route; with `spanOnly`, the edge's server span and nothing else of the edge in front of it. */
+async function startBare(spanOnly = false): Promise<void> {
   const app = new Koa<EdgeState>();
   app.silent = true;
   const router = new Router<EdgeState>();
-  router.get(ROUTE.id, ROUTE.template, getOrder);
+  if (spanOnly) {
+    app.use(serverSpanMiddleware());
+    router.get(ROUTE.id, ROUTE.template, routeInfo, getOrder);
+  } else router.get(ROUTE.id, ROUTE.template, getOrder);
   app.use(router.routes());
   const server = app.listen(0, '127.0.0.1', () => {
     const address = server.address();
@@ -89,12 +102,6 @@ async function startFull(): Promise<void> {
   new Gauge({ name: 'bench_jwt_signature_checks', help: 'JWT signatures verified', registers, collect() { this.set(jwtStats?.signatureChecks ?? 0); } });
   new Gauge({ name: 'bench_jwt_cache_hits', help: 'JWTs served from the verified-token cache', registers, collect() { this.set(jwtStats?.cacheHits ?? 0); } });
 
-  // What the gateway's router does before a route's chain: name the route for logs, metrics and spans.
-  const routeInfo: Middleware<EdgeState> = async function routeInfo(ctx, next) {
-    ctx.state.route = ROUTE;
-    ctx.state.params = ctx.params;
-    await next();
-  };
   const router = new Router<EdgeState>();
   router.get(
     ROUTE.id,
@@ -122,7 +129,7 @@ async function startFull(): Promise<void> {
 // Exit normally on the suite's SIGTERM so `node --cpu-prof` can write its profile.
 process.once('SIGTERM', () => process.exit(0));
 const mode = process.env.BENCH_EDGE_MODE ?? 'bare';
-const start = mode === 'bare' ? startBare : mode === 'full' ? startFull : undefined;
+const start = mode === 'bare' ? () => startBare() : mode === 'span' ? () => startBare(true) : mode === 'full' ? startFull : undefined;
 if (!start) throw new Error(`BENCH_EDGE_MODE: unknown mode ${mode}`);
 start().catch((err: unknown) => {
   console.error(err);
