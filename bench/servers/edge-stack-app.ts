@@ -84,8 +84,9 @@ async function startFull(): Promise<void> {
     setTimeout(() => reject(new Error(`edge-stack-app: Redis is unreachable at ${edge.redis?.url}`)), 5_000).unref();
   });
   // The runtime's logger writes to stdout, which the suite reads for READY; the access log goes to BENCH_ACCESS_LOG
-  // instead (default /dev/null) through the same createLogger, so serialising and redaction cost the same.
-  const logger = createLogger({ serviceName: SERVICE_NAME, level: edge.log.level }, pino.destination({ dest: process.env.BENCH_ACCESS_LOG ?? '/dev/null', sync: true }));
+  // instead (default /dev/null) through the same createLogger, so serialising and redaction cost the same, and through
+  // the destination pino gives a service's stdout (sonic-boom, asynchronous, no minimum length), so writing does too.
+  const logger = createLogger({ serviceName: SERVICE_NAME, level: edge.log.level }, pino.destination({ dest: process.env.BENCH_ACCESS_LOG ?? '/dev/null', sync: false }));
 
   const authenticator = createAuthenticator(edge.auth, { logger });
   await authenticator.ready();
