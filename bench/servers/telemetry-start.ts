@@ -7,12 +7,12 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { NoopSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { createInstrumentations, startTelemetry } from '../../libs/edge/src/telemetry/sdk';
-import { isTraceContextMode } from '../../libs/edge/src/telemetry/trace-context';
+import { isTraceContextMode, traceContextIn } from '../../libs/edge/src/telemetry/trace-context';
 
 const mode = process.env.BENCH_TELEMETRY ?? 'off';
 const endpoint = process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
 // TRACE_CONTEXT as instrument.ts reads it: unset means explicit.
-const traceContext = process.env.TRACE_CONTEXT || undefined;
+const traceContext = traceContextIn(process.env);
 if (traceContext !== undefined && !isTraceContextMode(traceContext)) throw new Error(`TRACE_CONTEXT: unknown mode ${traceContext}`);
 
 switch (mode) {

@@ -6,7 +6,7 @@
  */
 import type * as Sdk from './sdk';
 import { OTLP_PROTOCOLS, isOtlpProtocol, otlpProtocolIn, type OtlpProtocol } from './otlp-protocol';
-import { TRACE_CONTEXT_MODES, isTraceContextMode, type TraceContextMode } from './trace-context';
+import { TRACE_CONTEXT_MODES, isTraceContextMode, traceContextIn, type TraceContextMode } from './trace-context';
 
 const endpoint = process.env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() || undefined;
 let otlpEndpoint: string | undefined;
@@ -25,7 +25,7 @@ if (protocol !== undefined && !isOtlpProtocol(protocol)) {
 } else otlpProtocol = protocol;
 
 // Likewise TRACE_CONTEXT: loadConfig stops the service on an unknown mode; until then nothing is exported.
-const traceContextSetting = process.env.TRACE_CONTEXT?.trim() || undefined;
+const traceContextSetting = traceContextIn(process.env);
 let traceContext: TraceContextMode | undefined;
 if (traceContextSetting !== undefined && !isTraceContextMode(traceContextSetting)) {
   console.warn(`telemetry: TRACE_CONTEXT ${JSON.stringify(traceContextSetting)} is not one of ${TRACE_CONTEXT_MODES.join(', ')}; spans are not exported`);

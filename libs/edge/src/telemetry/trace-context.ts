@@ -20,6 +20,11 @@ export function isTraceContextMode(value: string): value is TraceContextMode {
   return (TRACE_CONTEXT_MODES as readonly string[]).includes(value);
 }
 
+/** The mode TRACE_CONTEXT names, trimmed (a blank one is unset), not yet checked: undefined when it names none. */
+export function traceContextIn(env: { TRACE_CONTEXT?: string }): string | undefined {
+  return env.TRACE_CONTEXT?.trim() || undefined;
+}
+
 /**
  * A context manager with no async tracking: `with(context, fn)` makes `context` active for fn's synchronous run and
  * restores the previous one when fn returns (a returned promise is not waited for). The same contract as the web SDK's

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { createContextKey, ROOT_CONTEXT } from '@opentelemetry/api';
-import { ExplicitContextManager, isTraceContextMode } from '../../src/telemetry/trace-context';
+import { ExplicitContextManager, isTraceContextMode, traceContextIn } from '../../src/telemetry/trace-context';
 
 describe('ExplicitContextManager', () => {
   const key = createContextKey('request');
@@ -52,5 +52,15 @@ describe('ExplicitContextManager', () => {
 
   it('knows the two TRACE_CONTEXT modes and nothing else', () => {
     expect(['explicit', 'async-local-storage', 'implicit', ''].map(isTraceContextMode)).to.deep.equal([true, true, false, false]);
+  });
+
+  it('reads TRACE_CONTEXT trimmed, a blank one as unset, and leaves checking it to the caller', () => {
+    expect([undefined, '', '  ', ' async-local-storage\n', 'implicit'].map((value) => traceContextIn({ TRACE_CONTEXT: value }))).to.deep.equal([
+      undefined,
+      undefined,
+      undefined,
+      'async-local-storage',
+      'implicit',
+    ]);
   });
 });
