@@ -32,7 +32,10 @@ export class RedisRateLimitStore implements RateLimitStore {
   private readonly timeoutMessage: string;
   private readonly deadlines: DeadlineQueue<Decision>;
   private batch: Decision[] = [];
-  private readonly flush = (): void => this.sendBatch();
+  // The batch leaves in an immediate, which under TRACE_CONTEXT=async-local-storage runs in the context of the decision
+  // that queued it, often another request's: it is sent under the root context, each traced decision under its own.
+  private readonly sendBatchFn = (): void => this.sendBatch();
+  private readonly flush = (): void => runInTraceContext(ROOT_CONTEXT, this.sendBatchFn);
 
   constructor(client: Redis | Cluster, options: RedisRateLimitStoreOptions) {
     this.client = client;
@@ -99,9 +102,7 @@ export class RedisRateLimitStore implements RateLimitStore {
     // Redis and Cluster both answer with the command's promise.
     // Without ioredis's own timer: the store's DeadlineQueue bounds the decision, and a reply that arrived in time wins.
     const sendCommand = () => this.client.sendCommand(untimedCommand(command, args)) as Promise<unknown>;
-    // An untraced decision is sent outside every trace: the batch runs in an immediate, which under
-    // TRACE_CONTEXT=async-local-storage inherits the context of the decision that queued it, often another request's.
-    const reply = runInTraceContext(traced ?? ROOT_CONTEXT, sendCommand);
+    const reply = traced ? runInTraceContext(traced, sendCommand) : sendCommand();
     reply.then(
       (value) => this.answer(decision, value),
       (err: unknown) => {
