@@ -15,7 +15,7 @@ const STOP_GRACE_MS = 10_000;
 const USAGE = `usage: node scripts/dev.mjs [--only name,name] [--raw]
   --only a,b   run only these services (their *_SERVICE_URL wiring to the others stays the same)
   --raw        print the services' JSON log lines as they are
-environment: PORTICO_PORT_OFFSET=n adds n to every port; REDIS_URL, LOG_LEVEL, OTEL_EXPORTER_OTLP_* and the simulation timings pass through`;
+environment: PORTICO_PORT_OFFSET=n adds n to every port; REDIS_URL, LOG_LEVEL, OTEL_EXPORTER_OTLP_*, OTEL_TRACES_SAMPLER(_ARG), TRACE_CONTEXT and the simulation timings pass through`;
 
 const colour = useColour(process.stdout, process.env);
 let width = 5;

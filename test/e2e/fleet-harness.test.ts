@@ -112,8 +112,9 @@ describe('fleet plan (scripts/fleet-plan.mjs)', () => {
   });
 
   it('lets only OS basics and the pass-through variables reach a child, never a stray PORT or JWT_SECRET', async () => {
-    const env = (await plan()).inheritedEnv({ PATH: '/bin', PORT: '1', JWT_SECRET: 'x'.repeat(40), REDIS_URL: 'redis://127.0.0.1:6379', LOG_LEVEL: 'debug', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' });
-    expect(env).to.deep.equal({ PATH: '/bin', REDIS_URL: 'redis://127.0.0.1:6379', LOG_LEVEL: 'debug', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' });
+    const tracing = { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.5', TRACE_CONTEXT: 'async-local-storage' };
+    const env = (await plan()).inheritedEnv({ PATH: '/bin', PORT: '1', JWT_SECRET: 'x'.repeat(40), REDIS_URL: 'redis://127.0.0.1:6379', LOG_LEVEL: 'debug', ...tracing });
+    expect(env).to.deep.equal({ PATH: '/bin', REDIS_URL: 'redis://127.0.0.1:6379', LOG_LEVEL: 'debug', ...tracing });
   });
 });
 
